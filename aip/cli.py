@@ -1,0 +1,177 @@
+"""The ``aip`` command line: one entry point whose subcommands grow issue by issue.
+
+Run ``aip <command> --help`` for each command.  A built-in command is one
+:class:`Command` registration (name, help, add_arguments, run) in :data:`COMMANDS`; a command
+owned by another package is a module with ``register(subparsers) -> None`` listed in
+:data:`PLUGIN_MODULES`, imported lazily when the parser is built and skipped only if that module
+does not exist.  Either way the subcommand's parser carries ``handler(args) -> int`` in its
+defaults, and :func:`main` returns what the handler returns.
+
+Every failure prints one line ``aip <command>: <reason>`` on stderr and exits non-zero
+(2 for usage errors, 1 for anything else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+__all__ = ["COMMANDS", "PLUGIN_MODULES", "Command", "build_parser", "main"]
+
+DEFAULT_DATA_DIR = "./.aip-node"
+DATA_DIR_ENV = "AIP_DATA_DIR"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One built-in subcommand: its name, one-line help, argument adder and handler."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+# --- aip node ---------------------------------------------------------------------------------
+
+
+def _node_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="TCP port; 0 picks a free one")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help=f"data directory (default: ${DATA_DIR_ENV} or {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--domain",
+        default=None,
+        help="domain name, used when the data directory is created (default: localhost)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the startup facts as JSON")
+
+
+def _run_node(args: argparse.Namespace) -> int:
+    """Start the node, print its identity and URL, serve until SIGINT/SIGTERM; return 0."""
+    from aip.node import Node  # noqa: PLC0415  (websockets loads only for this command)
+
+    if not 0 <= args.port <= 65535:
+        return _fail("node", f"port {args.port} is outside 0..65535")
+    data = args.data or Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
+
+    def announce(node: Node) -> None:
+        facts = {
+            "nodeAic": str(node.identity.aic),
+            "domain": node.identity.domain,
+            "caFingerprint": node.identity.ca_fingerprint,
+            "url": node.url,
+        }
+        if args.json:
+            print(json.dumps(facts), flush=True)
+        else:
+            print(f"node-aic: {facts['nodeAic']}")
+            print(f"domain: {facts['domain']}")
+            print(f"ca-fingerprint: {facts['caFingerprint']}")
+            print(f"url: {facts['url']}", flush=True)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        node = Node(data, host=args.host, port=args.port, domain=args.domain)
+        await node.start()
+        try:
+            announce(node)
+            await stop.wait()
+        finally:
+            await node.stop()
+
+    try:
+        asyncio.run(serve())
+    except Exception as exc:  # every failure: one line, non-zero exit
+        return _fail("node", _reason(exc))
+    return 0
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _fail(command: str, reason: str) -> int:
+    print(f"aip {command}: {reason}", file=sys.stderr, flush=True)
+    return 1
+
+
+COMMANDS: list[Command] = [
+    Command("node", "run the local discovery node", _node_arguments, _run_node),
+]
+
+# Modules with ``register(subparsers) -> None``, owned elsewhere.
+PLUGIN_MODULES: list[str] = ["conformance.cli"]
+
+
+def _load_plugin(name: str) -> Callable[..., None] | None:
+    """Import ``name`` and return its ``register``; None only if that module does not exist."""
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        # Only the module itself (or its missing package) being absent is skipped; a missing
+        # dependency inside it is a real error and propagates.
+        parents = {".".join(name.split(".")[: i + 1]) for i in range(name.count(".") + 1)}
+        if exc.name in parents:
+            return None
+        raise
+    register: Callable[..., None] = module.register
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``aip`` parser: built-in commands, then plugin commands that are installed."""
+    parser = _Parser(prog="aip", description="Agent Interconnection Protocol (GB/Z 185) tools")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for command in COMMANDS:
+        sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
+        command.add_arguments(sub)
+        sub.set_defaults(handler=command.run)
+    for name in PLUGIN_MODULES:
+        register = _load_plugin(name)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the chosen command, return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else 1
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        print("aip: no command given (see --help)", file=sys.stderr)
+        return 2
+    return handler(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

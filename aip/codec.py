@@ -1,0 +1,215 @@
+"""Strict I-JSON parsing and exact RFC 8785 canonical encoding.
+
+Pure core.  Call :func:`parse` on every byte string received from a peer, and
+:func:`canonicalize` to get the bytes a signature covers.  Both raise only
+:class:`~aip.errors.CodecError`, whose ``code`` names the exact rule broken (``spec/02-codec.md``).
+
+Speed: parsing runs the C scanner of the standard library with a duplicate-key hook, and
+adds the slower checks (large integers, overflow, surrogates, depth) only when a cheap scan of
+the raw text shows they could matter.  Canonicalisation takes the orjson fast path whenever its
+sorted-key output is provably identical to RFC 8785, and otherwise the exact reference path
+in :mod:`aip._jcs` (proved equal by vectors and property tests).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import orjson
+
+from aip import _jcs
+from aip._jcs import number_text
+from aip.errors import Code, CodecError
+
+__all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "canonicalize", "dumps", "number_text", "parse"]
+
+MAX_SAFE_INTEGER = 2**53 - 1  # [COD-JSON-004]
+MAX_DEPTH = 128  # [COD-JSON-007]
+
+# A surrogate can only come from a \u escape, so texts without one skip the surrogate walk.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+# orjson options for the fast paths: integers past ±(2**53-1) raise instead of encoding, and
+# anything that is not a plain JSON type goes to _refuse, which raises.
+_FAST_OPTIONS = (
+    orjson.OPT_STRICT_INTEGER
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+_SORTED = _FAST_OPTIONS | orjson.OPT_SORT_KEYS
+# orjson writes a float token with a '.' or with an exponent 'e+'/'e-', and a token ends at ',',
+# '}' or ']' (or the end of the text, which only a top-level scalar reaches: those take the
+# exact path).  A match inside a string only costs speed.  Both patterns start with a literal,
+# which the regex engine scans for quickly.
+_FLOAT_FRACTION = re.compile(rb"\.[0-9]+(?:e[-+][0-9]+)?[,}\]]")
+_FLOAT_EXPONENT = re.compile(rb"e[-+][0-9]+[,}\]]")
+# Bytes F0-F4 start code points beyond the BMP, the only case where code point order (orjson)
+# and UTF-16 order (RFC 8785) of member names can differ.
+_NON_BMP_LEADS = bytes(range(0xF0, 0xF5))
+_ALL_BUT_NON_BMP_LEADS = bytes(b for b in range(256) if b not in _NON_BMP_LEADS)
+
+
+def _fast_output_is_canonical(out: bytes, value: Any) -> bool:
+    """True when orjson's sorted output ``out`` is provably the RFC 8785 form of ``value``."""
+    return (
+        out[:1] in (b"{", b"[")
+        and (out.isascii() or not out.translate(None, _ALL_BUT_NON_BMP_LEADS))
+        and _FLOAT_FRACTION.search(out) is None
+        and ((b"e+" not in out and b"e-" not in out) or _FLOAT_EXPONENT.search(out) is None)
+        and out.count(b"[") + out.count(b"{") <= MAX_DEPTH
+        and (b"null" not in out or _finite(value))  # orjson writes NaN and infinities as null
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise CodecError(Code.NON_FINITE_NUMBER, f"{name} is not a JSON number")  # [COD-JSON-005]
+
+
+def _checked_int(text: str) -> int:
+    value = int(text)
+    if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    raise CodecError(Code.INTEGER_OUT_OF_RANGE, "integer outside ±(2**53-1)")  # [COD-JSON-004]
+
+
+def _checked_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):  # [COD-JSON-005]
+        raise CodecError(Code.NON_FINITE_NUMBER, "number overflows an IEEE double")
+    return value
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise CodecError(Code.DUPLICATE_KEY, "duplicate member name")  # [COD-JSON-003]
+    return obj
+
+
+def _check_tree(value: Any, surrogates: bool, depth_limit: bool) -> None:
+    """Walk the parsed value for lone surrogates and excess depth (iterative, no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth_limit and depth > MAX_DEPTH:
+                raise CodecError(Code.NESTING_TOO_DEEP, f"nesting deeper than {MAX_DEPTH}")
+            for key, member in item.items():
+                if surrogates:
+                    _check_string(key)
+                stack.append((member, depth + 1))
+        elif isinstance(item, list):
+            if depth_limit and depth > MAX_DEPTH:
+                raise CodecError(Code.NESTING_TOO_DEEP, f"nesting deeper than {MAX_DEPTH}")
+            stack.extend((member, depth + 1) for member in item)
+        elif surrogates and isinstance(item, str):
+            _check_string(item)
+
+
+def _check_string(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # [COD-JSON-006]
+        raise CodecError(Code.LONE_SURROGATE, "unpaired UTF-16 surrogate") from None
+
+
+def parse(data: bytes | bytearray | memoryview | str) -> Any:
+    """Parse one JSON text under the strict I-JSON rules of ``spec/02-codec.md``.
+
+    Returns dicts, lists, str, int, float, bool and None.  Raises :class:`CodecError` with
+    INVALID_UTF8, DUPLICATE_KEY, INTEGER_OUT_OF_RANGE, NON_FINITE_NUMBER, LONE_SURROGATE,
+    NESTING_TOO_DEEP, or PARSE_ERROR for anything else that is not one JSON text (a byte order
+    mark included).  Never raises anything else.
+    """
+    if isinstance(data, str):
+        text = data
+        try:
+            raw = data.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CodecError(Code.LONE_SURROGATE, "text holds an unpaired surrogate") from None
+    else:
+        raw = bytes(data)
+        try:
+            text = raw.decode("utf-8")  # [COD-JSON-001]
+        except UnicodeDecodeError:
+            raise CodecError(Code.INVALID_UTF8, "input is not well-formed UTF-8") from None
+    deep = raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
+    if not deep:
+        # Fast path: orjson parses; if re-encoding gives back the very same bytes, the text is
+        # in orjson's compact form, which cannot hold a duplicate name (a dict cannot), an
+        # unsafe integer (STRICT_INTEGER would have raised), a non-finite number, a lone
+        # surrogate or bad UTF-8 (orjson.loads rejects those).  Anything else takes the exact
+        # path below, which also names the rule broken.
+        try:
+            value = orjson.loads(raw)
+            if orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER) == raw:
+                return value
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            pass
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_object,
+            parse_constant=_reject_constant,
+            parse_int=_checked_int,
+            parse_float=_checked_float,
+        )
+    except CodecError:
+        raise
+    except RecursionError:
+        raise CodecError(Code.NESTING_TOO_DEEP, f"nesting deeper than {MAX_DEPTH}") from None
+    except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+        raise CodecError(Code.PARSE_ERROR, f"not a JSON text: {exc}") from None
+    surrogates = b"\\u" in raw and _SURROGATE_ESCAPE.search(raw) is not None
+    if surrogates or deep:
+        _check_tree(value, surrogates, deep)
+    return value
+
+
+def canonicalize(value: Any) -> bytes:
+    """Return the RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value.
+
+    Accepts what :func:`parse` returns (dict with str keys, list, tuple, str, int, float,
+    bool, None).  Raises :class:`CodecError` with NOT_JSON_VALUE for any other type,
+    INTEGER_OUT_OF_RANGE for an int outside ±(2**53-1), NON_FINITE_NUMBER for NaN or
+    infinity, LONE_SURROGATE for a str that is not valid Unicode, NESTING_TOO_DEEP past
+    :data:`MAX_DEPTH`.
+    """
+    try:
+        out = orjson.dumps(value, default=_refuse, option=_SORTED)
+    except orjson.JSONEncodeError:
+        return _jcs.canonicalize(value)  # the exact path raises the precise error
+    if _fast_output_is_canonical(out, value):
+        return out
+    return _jcs.canonicalize(value)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact (not canonical) UTF-8 JSON for the wire; same input domain as canonicalize.
+
+    Raises :class:`CodecError` like :func:`canonicalize`.
+    """
+    try:
+        out = orjson.dumps(value, default=_refuse, option=_FAST_OPTIONS)
+    except orjson.JSONEncodeError:
+        _jcs.check_value(value)  # raises the precise error
+        raise CodecError(Code.NOT_JSON_VALUE, "value cannot be encoded") from None
+    if out.count(b"[") + out.count(b"{") > MAX_DEPTH or (b"null" in out and not _finite(value)):
+        _jcs.check_value(value)
+    return out
+
+
+def _finite(value: Any) -> bool:
+    """True unless the value holds NaN or an infinity (C-speed check via the stdlib encoder)."""
+    try:
+        json.dumps(value, allow_nan=False, check_circular=False)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _refuse(obj: Any) -> Any:
+    raise TypeError(type(obj).__name__)

@@ -1,0 +1,14 @@
+"""Run every bench in turn: ``python -m bench``."""
+
+from __future__ import annotations
+
+from bench import envelope
+
+
+def main() -> None:
+    """Run each bench module's ``main``; each prints its own BENCH lines."""
+    envelope.main()
+
+
+if __name__ == "__main__":
+    main()

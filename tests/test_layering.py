@@ -1,0 +1,46 @@
+"""The pure core never imports I/O, the event loop, the clock or randomness (docs/architecture.md).
+
+Checked on the source (every import statement, at any depth), so a lazy import inside a function
+is caught too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "aip"
+SHELLS = {"node", "cli.py", "transport", "_spec.py"}
+FORBIDDEN = {"anyio", "websockets", "asyncio", "socket", "sqlite3", "time", "random", "secrets",
+             "uuid", "threading", "subprocess", "os", "aip.node", "aip.cli", "aip.transport"}
+
+
+def _core_files() -> list[Path]:
+    return sorted(p for p in ROOT.rglob("*.py")
+                  if p.relative_to(ROOT).parts[0] not in SHELLS)
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_core_files_found() -> None:
+    assert len(_core_files()) >= 6
+
+
+@pytest.mark.parametrize("path", _core_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_core_module_is_pure(path: Path) -> None:
+    bad = {name for name in _imports(path)
+           if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)}
+    assert not bad, f"{path.name} imports {sorted(bad)}"
+    text = path.read_text(encoding="utf-8")
+    for call in ("datetime.now(", "datetime.utcnow(", "date.today(", "urandom("):
+        assert call not in text, f"{path.name} reads the clock or randomness: {call}"
