@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bench import envelope
+from bench import choices, envelope
 
 
 def main() -> None:
     """Run each bench module's ``main``; each prints its own BENCH lines."""
+    choices.main()
     envelope.main()
 
 

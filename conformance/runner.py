@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aip.codec import canonicalize
 from aip.errors import AipError
 from conformance import ops
 from conformance.requirements import Requirement
@@ -67,9 +68,17 @@ def run_case(case: Case, operations: Mapping[str, Operation]) -> CaseResult:
     for key, want in case.expected.items():
         if key not in output:
             return CaseResult(case, False, f"output lacks {key!r}")
-        if output[key] != want:
+        if not _json_equal(output[key], want):
             return CaseResult(case, False, f"{key}: got {output[key]!r}, wanted {want!r}")
     return CaseResult(case, True)
+
+
+def _json_equal(got: Any, want: Any) -> bool:
+    """JSON equality: equal canonical forms (so true is not 1, and member order is ignored)."""
+    try:
+        return canonicalize(got) == canonicalize(want)
+    except AipError:
+        return False
 
 
 def run_cases(cases: Iterable[Case], operations: Mapping[str, Operation]) -> list[CaseResult]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,6 +38,7 @@ from aip.identity.certificates import (
     validity_bounds,
 )
 from aip.identity.chain import ValidatedAgent, issued_by, validate_chain
+from aip.identity.keys import SigningKey
 from aip.identity.revocation import verify_crl
 from tests.pki_helpers import (
     AGENT_KEY,
@@ -164,6 +166,7 @@ def test_load_certificates_rejects_empty_and_bad_blocks() -> None:
     assert code_of(load_certificates, 7) is Code.CERTIFICATE_MALFORMED
 
 
+@pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=600))
 def test_parser_raises_only_certificate_errors(data: bytes) -> None:
@@ -173,6 +176,7 @@ def test_parser_raises_only_certificate_errors(data: bytes) -> None:
         assert exc.code is Code.CERTIFICATE_MALFORMED
 
 
+@pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, len(LEAF_DER) - 1), st.integers(1, 255))
 def test_any_flipped_byte_in_the_leaf_is_rejected(position: int, xor: int) -> None:
@@ -182,10 +186,20 @@ def test_any_flipped_byte_in_the_leaf_is_rejected(position: int, xor: int) -> No
         check(bytes(mutated))
 
 
+def test_signature_unused_bits_are_rejected() -> None:  # [IDN-CA-006]
+    # The parser ignores the BIT STRING's unused-bits octet; we must not.
+    position = len(LEAF_DER) - 65
+    assert LEAF_DER[position - 2 : position + 1] == b"\x03\x41\x00"
+    mutated = LEAF_DER[:position] + b"\x01" + LEAF_DER[position + 1 :]
+    assert load_certificate(mutated).signature == LEAF.signature
+    assert not is_ed25519_signed(load_certificate(mutated))
+    assert code_of(check, mutated) is Code.CERTIFICATE_CHAIN_INVALID
+
+
 # --- the profile ---------------------------------------------------------------------------
 
 
-def test_inspect_returns_what_the_certificate_says() -> None:
+def test_inspect_returns_what_the_certificate_says() -> None:  # [IDN-CRT-010]
     leaf = issue(make_ca(), serial=77, usage=Usage.SERVER, dns=["Agent.example.org"], ips=["::1"])
     info = inspect_agent_certificate(leaf)
     assert info == AgentCertificateInfo(
@@ -200,7 +214,7 @@ def test_inspect_returns_what_the_certificate_says() -> None:
     )
 
 
-def test_reference_leaf_equals_the_ca_output() -> None:
+def test_reference_leaf_equals_the_ca_output() -> None:  # [IDN-CRT-012]
     # §6.1.1 reproduced independently: same bytes, so the vectors' hashes are reproducible.
     assert certificate_der(reference_leaf(issuer=INTER, issuer_key=INTER_KEY)) == LEAF_DER
     ski = extension_of(LEAF, x509.SubjectKeyIdentifier)
@@ -265,6 +279,8 @@ PROFILE_BREAKS: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("name", sorted(PROFILE_BREAKS))
 def test_profile_violations(name: str) -> None:
+    # [IDN-CRT-002] [IDN-CRT-003] [IDN-CRT-004] [IDN-CRT-005] [IDN-CRT-006] [IDN-CRT-007]
+    # [IDN-CRT-008]
     cert = reference_leaf(issuer=INTER, issuer_key=INTER_KEY, **PROFILE_BREAKS[name])
     assert code_of(inspect_agent_certificate, cert) is Code.CERTIFICATE_PROFILE_INVALID
     assert code_of(check, cert) is Code.CERTIFICATE_PROFILE_INVALID
@@ -290,6 +306,26 @@ def test_extra_subject_attributes_and_two_cns() -> None:
     assert check(with_subject(org, cn)).aic == AIC  # other attributes are ignored
     assert code_of(check, with_subject(cn, cn)) is Code.CERTIFICATE_PROFILE_INVALID
     assert code_of(check, with_subject(org)) is Code.CERTIFICATE_PROFILE_INVALID
+
+
+def _edit_tbs(old: bytes, new: bytes) -> bytes:
+    assert LEAF_DER.count(old) == 1
+    return LEAF_DER.replace(old, new)
+
+
+def test_version_and_serial_edits() -> None:  # [IDN-CRT-001] [IDN-CRT-009]
+    # version 1: drop the [0] version field and shorten the two enclosing lengths by 5
+    assert LEAF_DER[:8] == b"\x30\x82\x01\xc9\x30\x82\x01\x7b"
+    v1 = b"\x30\x82\x01\xc4\x30\x82\x01\x76" + LEAF_DER[13:]
+    assert load_certificate(v1).version is x509.Version.v1
+    assert code_of(inspect_agent_certificate, v1) is Code.CERTIFICATE_PROFILE_INVALID
+    # version 2 is a number the parser does not know: not a certificate at all
+    v2 = _edit_tbs(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x01")
+    assert code_of(inspect_agent_certificate, v2) is Code.CERTIFICATE_MALFORMED
+    for serial in (b"\x00", b"\xf6"):  # zero and -10
+        der = _edit_tbs(b"\x02\x01\x0a\x30", b"\x02\x01" + serial + b"\x30")
+        with pytest.warns(CryptographyDeprecationWarning):  # cryptography still parses these
+            assert code_of(inspect_agent_certificate, der) is Code.CERTIFICATE_PROFILE_INVALID
 
 
 def test_serial_limits() -> None:
@@ -374,7 +410,7 @@ def test_chain_failures() -> None:  # [IDN-CA-005] [IDN-CA-006]
     assert code_of(check, LEAF, inters=[_intermediate(path_length=None)]) is chain_invalid
     assert code_of(check, LEAF, inters=[_intermediate(path_length=1)]) is chain_invalid
     assert code_of(check, LEAF, inters=[_intermediate(key_cert_sign=False)]) is chain_invalid
-    by_root = reference_leaf(issuer=ROOT, issuer_key=ROOT_KEY)
+    by_root = reference_leaf(issuer=ROOT, issuer_key=ROOT_KEY)  # [IDN-CA-004]
     assert code_of(check, by_root) is chain_invalid
     assert code_of(check, by_root, inters=[ROOT]) is chain_invalid
     wrong_aki = reference_leaf(issuer=INTER, issuer_key=INTER_KEY, aki=bytes(20))
@@ -404,14 +440,65 @@ def test_root_path_length() -> None:
     assert code_of(check, LEAF, roots=[root_with(0)]) is Code.CERTIFICATE_CHAIN_INVALID
 
 
+def _raw_ca(
+    subject: x509.Name,
+    public: Any,
+    signer: SigningKey,
+    *,
+    ca: bool = True,
+    ski: bool = True,
+    issuer: x509.Name | None = None,
+) -> x509.Certificate:
+    builder = (
+        x509.CertificateBuilder()
+        .serial_number(3)
+        .issuer_name(issuer or ROOT.subject)
+        .subject_name(subject)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + days(1825))
+        .public_key(public)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
+        )
+    )
+    if ski:
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public), False)
+    return builder.sign(signer.to_cryptography(), algorithm=None)
+
+
+def test_intermediate_and_root_shapes() -> None:
+    inter_public = INTER_KEY.verify_key.to_cryptography()
+    not_ca = _raw_ca(INTER.subject, inter_public, ROOT_KEY, ca=False)
+    assert code_of(check, LEAF, inters=[not_ca]) is Code.CERTIFICATE_CHAIN_INVALID
+    plain = _raw_ca(INTER.subject, inter_public, ROOT_KEY)  # no authorityKeyIdentifier
+    assert check(LEAF, inters=[plain]).serial == 10
+    root_public = ROOT_KEY.verify_key.to_cryptography()
+    bare_root = _raw_ca(ROOT.subject, root_public, ROOT_KEY, ski=False, issuer=ROOT.subject)
+    basic = x509.BasicConstraints(ca=True, path_length=None)
+    assert extension_of(bare_root, x509.SubjectKeyIdentifier) is None
+    assert basic.ca  # the root's path length 0 above is rejected, so rebuild with None below
+    bare_root = x509.CertificateBuilder(
+        issuer_name=ROOT.subject,
+        subject_name=ROOT.subject,
+        public_key=root_public,
+        serial_number=1,
+        not_valid_before=NOW,
+        not_valid_after=NOW + days(3650),
+        extensions=[e for e in bare_root.extensions if not isinstance(e.value, type(basic))]
+        + [x509.Extension(basic.oid, True, basic)],
+    ).sign(ROOT_KEY.to_cryptography(), algorithm=None)
+    assert check(LEAF, roots=[bare_root]).serial == 10  # key ids compared only when both exist
+
+
 def test_issued_by() -> None:
     assert issued_by(LEAF, INTER)
     assert issued_by(INTER, ROOT)
     assert issued_by(ROOT, ROOT)
     assert not issued_by(LEAF, ROOT)
     assert not issued_by(INTER, INTER)
-    p256_ca = reference_leaf(issuer=INTER, issuer_key=INTER_KEY, key=p256_public())
-    assert not issued_by(LEAF, p256_ca)
+    p256_ca = _raw_ca(INTER.subject, p256_public(), ROOT_KEY)
+    assert not issued_by(LEAF, p256_ca)  # same name, but not an Ed25519 key
 
 
 def test_expired_intermediate_and_root() -> None:

@@ -84,6 +84,11 @@ def test_runner_reports_wrong_outcomes() -> None:
     missing = Case(case.id, case.file, case.area, "no.such", case.requirements, "valid",
                    case.input, {"x": 1}, None, "c")
     assert not run_case(missing, OPERATIONS).passed
+    boolean = Case(
+        "t", "f", "codec", "t.op", case.requirements, "valid", {}, {"v": True}, None, "c"
+    )
+    assert not run_case(boolean, {"t.op": lambda _: {"v": 1}}).passed  # true is not 1
+    assert run_case(boolean, {"t.op": lambda _: {"v": True}}).passed
     summary = summarise([run_case(wrong, OPERATIONS)], REQUIREMENTS)
     assert all(row.failed == 1 for row in summary.values())
 

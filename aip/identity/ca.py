@@ -482,7 +482,7 @@ class DomainCA:
         number grows by one per call [IDN-REV-004].  Raises :class:`EnrollmentError`
         INVALID_PARAMS for a period under one second.
         """
-        now = require_utc(now)
+        now = require_utc(now).replace(microsecond=0)  # thisUpdate
         if period < timedelta(seconds=1):
             raise _fail(Code.INVALID_PARAMS, "a revocation list period is at least one second")
         live = [

@@ -140,7 +140,5 @@ class CaState:
                 revoked=revoked,
                 tokens=TokenBook.from_list(list(data["tokens"])),
             )
-        except EnrollmentError:
-            raise
         except Exception as exc:  # KeyError, TypeError, ValueError, CertificateError
             raise EnrollmentError(Code.INVALID_PARAMS, f"not a CA state snapshot: {exc}") from None

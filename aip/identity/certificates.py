@@ -65,6 +65,7 @@ CertificateInput = x509.Certificate | bytes | str
 _PEM_CERT = re.compile(
     rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----", re.DOTALL
 )
+_ED25519_SIG_PREFIX = b"\x03\x41\x00"  # BIT STRING, 65 octets, 0 unused bits
 _DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
@@ -406,8 +407,15 @@ def _check_san(cert: x509.Certificate, aic: str) -> tuple[tuple[str, ...], tuple
 
 
 def is_ed25519_signed(cert: x509.Certificate) -> bool:
-    """True if ``cert`` is signed with Ed25519 (the only algorithm in an AIP PKI)."""
-    return cert.signature_algorithm_oid == SignatureAlgorithmOID.ED25519
+    """True if ``cert`` is signed with Ed25519 (the only algorithm in an AIP PKI), its signature
+    being a BIT STRING of exactly 64 bytes with no unused bits at the end of the DER.
+
+    The parser ignores the unused-bits octet, so without the second check a certificate whose
+    bytes differ from the signed ones would be accepted [IDN-CA-006].
+    """
+    if cert.signature_algorithm_oid != SignatureAlgorithmOID.ED25519:
+        return False
+    return certificate_der(cert).endswith(_ED25519_SIG_PREFIX + cert.signature)
 
 
 def validity_bounds(now: datetime, days: int) -> tuple[datetime, datetime]:

@@ -37,6 +37,7 @@ from aip.identity.certificates import (
     certificate_der,
     format_utc,
     inspect_agent_certificate,
+    load_certificates,
     parse_utc,
 )
 from aip.identity.chain import validate_chain
@@ -279,6 +280,8 @@ def issue_and_validate(data: dict[str, Any]) -> dict[str, Any]:
     presented: bytes = leaf_der
     if "tampered_signature" in mutations:
         presented = _flip_last(leaf_der)
+    if "signature_unused_bits" in mutations:  # same signature bytes, other DER
+        presented = leaf_der[:-65] + b"\x01" + leaf_der[-64:]
     if "truncated" in mutations:
         presented = leaf_der[:-10]
     inters: list[x509.Certificate] = [ca.intermediate_certificate]
@@ -331,6 +334,9 @@ def issue_and_validate(data: dict[str, Any]) -> dict[str, Any]:
         "key_hex": result.key.raw.hex(),
         "leaf_sha256": _sha(leaf_der),
         "root_sha256": _sha(certificate_der(ca.root_certificate)),
+        "trust_bundle_sha256": [
+            _sha(certificate_der(c)) for c in load_certificates(ca.trust_bundle_pem())
+        ],
         "intermediate_sha256": _sha(certificate_der(ca.intermediate_certificate)),
     }
 
