@@ -103,6 +103,8 @@ class Code(IntEnum):
     ALREADY_REVOKED = -33607
     VALIDITY_INVALID = -33608
     ISSUER_MISMATCH = -33609
+    ROTATION_PROOF_INVALID = -33610
+    SERIAL_INVALID = -33611
 
 @dataclass(frozen=True, slots=True)
 class RegistryEntry:

@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from aip._spec import spec_dir
+from aip import spec_dir
 from conformance.requirements import SpecError, load_requirements
 from conformance.runner import load_operations, run_cases, summarise
 from conformance.vectors import VectorFileError, load_vector_files

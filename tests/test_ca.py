@@ -123,9 +123,9 @@ def test_creation_is_deterministic() -> None:
     [
         ({"domain": "not a domain"}, Code.INVALID_PARAMS),
         ({"domain": ""}, Code.INVALID_PARAMS),
-        ({"root_serial": 0}, Code.INVALID_PARAMS),
-        ({"intermediate_serial": 1}, Code.INVALID_PARAMS),
-        ({"intermediate_serial": 2**159}, Code.INVALID_PARAMS),
+        ({"root_serial": 0}, Code.SERIAL_INVALID),
+        ({"intermediate_serial": 1}, Code.SERIAL_INVALID),
+        ({"intermediate_serial": 2**159}, Code.SERIAL_INVALID),
         ({"root_validity_days": 100, "intermediate_validity_days": 101}, Code.VALIDITY_INVALID),
         ({"intermediate_validity_days": 0}, Code.VALIDITY_INVALID),
         ({"max_validity_days": 0}, Code.INVALID_PARAMS),
@@ -170,10 +170,10 @@ def test_issue_records_the_certificate() -> None:
 def test_issue_rejects() -> None:  # [IDN-CRT-011]
     ca = make_ca()
     issue(ca, serial=10)
-    assert code_of(issue, ca, serial=10) is Code.INVALID_PARAMS  # [IDN-CRT-009]
-    assert code_of(issue, ca, serial=0) is Code.INVALID_PARAMS
-    assert code_of(issue, ca, serial=2**159) is Code.INVALID_PARAMS
-    assert code_of(issue, ca, serial=True) is Code.INVALID_PARAMS
+    assert code_of(issue, ca, serial=10) is Code.SERIAL_INVALID  # [IDN-CRT-009]
+    assert code_of(issue, ca, serial=0) is Code.SERIAL_INVALID
+    assert code_of(issue, ca, serial=2**159) is Code.SERIAL_INVALID
+    assert code_of(issue, ca, serial=True) is Code.SERIAL_INVALID
     assert code_of(issue, ca, serial=11, validity_days=0) is Code.VALIDITY_INVALID
     assert code_of(issue, ca, serial=11, validity_days=1826) is Code.VALIDITY_INVALID
     assert code_of(issue, ca, serial=11, validity_days=2.5) is Code.VALIDITY_INVALID
@@ -388,9 +388,9 @@ def test_renewal_rejects() -> None:  # [IDN-REN-002] [IDN-REN-003]
     assert code_of(ca.renew, current, b"junk", DUE, 20) is Code.CSR_INVALID
     signature = sign_rotation(AGENT_KEY, certificate_der(current), csr)
     assert code_of(ca.renew, current, csr, DUE, 20, rotation_signature=signature) is (
-        Code.CSR_INVALID
+        Code.ROTATION_PROOF_INVALID
     )  # same key: no rotation signature allowed
-    assert code_of(ca.renew, current, csr, DUE, 10) is Code.INVALID_PARAMS
+    assert code_of(ca.renew, current, csr, DUE, 10) is Code.SERIAL_INVALID
     assert code_of(ca.renew, current, csr, DUE, 20, validity_days=0) is Code.VALIDITY_INVALID
     ca.revoke(current, 1, NOW)
     assert code_of(ca.renew, current, csr, NOW, 20) is Code.CERTIFICATE_REVOKED  # before due
@@ -402,15 +402,17 @@ def test_key_rotation() -> None:  # [IDN-ROT-001] [IDN-ROT-003]
     current = issue(ca, serial=10)
     csr = build_csr(NEW_KEY, AIC)
     der = certificate_der(current)
-    assert code_of(ca.renew, current, csr, DUE, 20) is Code.CSR_INVALID
+    assert code_of(ca.renew, current, csr, DUE, 20) is Code.ROTATION_PROOF_INVALID
     by_new = sign_rotation(NEW_KEY, der, csr)
-    assert code_of(ca.renew, current, csr, DUE, 20, rotation_signature=by_new) is (Code.CSR_INVALID)
+    assert code_of(ca.renew, current, csr, DUE, 20, rotation_signature=by_new) is (
+        Code.ROTATION_PROOF_INVALID
+    )
     other_cert = sign_rotation(AGENT_KEY, certificate_der(ca.root_certificate), csr)
     assert code_of(ca.renew, current, csr, DUE, 20, rotation_signature=other_cert) is (
-        Code.CSR_INVALID
+        Code.ROTATION_PROOF_INVALID
     )
     assert code_of(ca.renew, current, csr, DUE, 20, rotation_signature=b"short") is (
-        Code.CSR_INVALID
+        Code.ROTATION_PROOF_INVALID
     )
     assert ca.state.revocation(10) is None  # failures change nothing
     good = sign_rotation(AGENT_KEY, der, csr)

@@ -251,10 +251,10 @@ def test_sign_and_verify_rotation() -> None:  # [IDN-ROT-001]
     verify_rotation(AGENT_KEY.verify_key, current, new_der, signature)
     for sig in (None, signature[:-1] + bytes([signature[-1] ^ 1]), b""):
         assert code_of(verify_rotation, AGENT_KEY.verify_key, current, new_der, sig) is (
-            Code.CSR_INVALID
+            Code.ROTATION_PROOF_INVALID
         )
     assert code_of(verify_rotation, NEW_KEY.verify_key, current, new_der, signature) is (
-        Code.CSR_INVALID
+        Code.ROTATION_PROOF_INVALID
     )
     assert code_of(sign_rotation, AGENT_KEY, current, b"junk") is Code.CSR_INVALID
 
@@ -281,9 +281,9 @@ def test_ca_enroll_is_all_or_nothing() -> None:  # [IDN-ENR-006]
     ca = make_ca()
     issue(ca, serial=101)
     token = ca.issue_token(AIC, SECRET, NOW)
-    assert code_of(ca.enroll, token, CSR, NOW, BOTH, [100, 101]) is Code.INVALID_PARAMS
-    assert code_of(ca.enroll, token, CSR, NOW, BOTH, [100, 100]) is Code.INVALID_PARAMS
-    assert code_of(ca.enroll, token, CSR, NOW, BOTH, [100]) is Code.INVALID_PARAMS
+    assert code_of(ca.enroll, token, CSR, NOW, BOTH, [100, 101]) is Code.SERIAL_INVALID
+    assert code_of(ca.enroll, token, CSR, NOW, BOTH, [100, 100]) is Code.SERIAL_INVALID
+    assert code_of(ca.enroll, token, CSR, NOW, BOTH, [100]) is Code.SERIAL_INVALID
     assert code_of(ca.enroll, token, CSR, NOW, BOTH, [100, 102], validity_days=0) is (
         Code.VALIDITY_INVALID
     )

@@ -201,8 +201,9 @@ GARBAGE: list[tuple[bytes, int, object]] = [
     (b"42", Code.INVALID_REQUEST, None),
     (b'{"jsonrpc":"2.0","method":"node.info","id":6,"x":1}', Code.INVALID_REQUEST, 6),
     (b'{"jsonrpc":"2.0","method":"node.info","id":[7]}', Code.INVALID_REQUEST, None),
-    (b'{"jsonrpc":"2.0","method":"no.such","id":8}', Code.METHOD_NOT_FOUND, 8),
-    (b'{"jsonrpc":"2.0","method":"atr.enroll","id":"9"}', Code.METHOD_NOT_FOUND, "9"),
+    # before session authentication only node.info is served [ARC-AUTH-001]
+    (b'{"jsonrpc":"2.0","method":"no.such","id":8}', Code.AUTHENTICATION_REQUIRED, 8),
+    (b'{"jsonrpc":"2.0","method":"atr.enroll","id":"9"}', Code.AUTHENTICATION_REQUIRED, "9"),
     (b'{"jsonrpc":"2.0","method":"node.info","params":{"x":1},"id":10}', Code.INVALID_PARAMS, 10),
     (b'{"jsonrpc":"2.0","method":"node.info","params":[],"id":11}', Code.INVALID_PARAMS, 11),
 ]
@@ -251,6 +252,7 @@ async def test_handler_bug_answers_internal_error(node: Node) -> None:
         raise RuntimeError("bug")
 
     node._methods["test.broken"] = broken
+    node._before_authentication.add("test.broken")
     async with asyncio.timeout(WAIT), connect(node.url) as ws:
         reply = await _call(ws, b'{"jsonrpc":"2.0","method":"test.broken","id":"b"}')
         assert (reply["error"]["code"], reply["id"]) == (Code.INTERNAL_ERROR, "b")

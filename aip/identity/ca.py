@@ -60,9 +60,9 @@ def _fail(code: Code, why: str) -> EnrollmentError:
 def _check_serial(serial: object, taken: object = ()) -> int:
     """A serial is an int in 1..2^159-1, unused by this issuer [IDN-CRT-009]."""
     if type(serial) is not int or not 0 < serial <= MAX_SERIAL:
-        raise _fail(Code.INVALID_PARAMS, "a serial number is an integer in 1..2^159-1")
+        raise _fail(Code.SERIAL_INVALID, "a serial number is an integer in 1..2^159-1")
     if serial in taken:  # type: ignore[operator]
-        raise _fail(Code.INVALID_PARAMS, "this serial number was already used by the issuer")
+        raise _fail(Code.SERIAL_INVALID, "this serial number was already used by the issuer")
     return serial
 
 
@@ -353,7 +353,7 @@ class DomainCA:
         """
         grant = self.state.tokens.check(token_text, csr, now, usages)
         if len(serials) != len(grant.usages):
-            raise _fail(Code.INVALID_PARAMS, "give one serial number per usage")
+            raise _fail(Code.SERIAL_INVALID, "give one serial number per usage")
         taken: set[int] = set()
         certs = []
         for usage, serial in zip(grant.usages, serials, strict=True):
@@ -437,7 +437,7 @@ class DomainCA:
         if rotating:  # [IDN-ROT-001]
             verify_rotation(info.key, old.der, request.der, rotation_signature)
         elif rotation_signature is not None:
-            raise _fail(Code.CSR_INVALID, "a rotation signature needs a new key")
+            raise _fail(Code.ROTATION_PROOF_INVALID, "a rotation signature needs a new key")
         cert = self._build(
             info.aic,
             request.key,

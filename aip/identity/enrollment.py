@@ -176,14 +176,14 @@ def verify_rotation(
 ) -> None:
     """CA side: check the old key's rotation signature [IDN-ROT-001].
 
-    Raises :class:`EnrollmentError` CSR_INVALID if it is missing or does not verify.
+    Raises :class:`EnrollmentError` ROTATION_PROOF_INVALID if it is missing or does not verify.
     """
     if signature is None:
-        raise _fail(Code.CSR_INVALID, "a new key needs a rotation signature by the old key")
+        raise _fail(Code.ROTATION_PROOF_INVALID, "a new key needs a rotation signature")
     try:
         old_key.verify(signature, rotation_message(current_der, csr_der))
     except IntegrityError:
-        raise _fail(Code.CSR_INVALID, "the rotation signature does not verify") from None
+        raise _fail(Code.ROTATION_PROOF_INVALID, "the rotation signature does not verify") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ random source.  Reading and writing files is the caller's job (the node keeps ke
 
 from __future__ import annotations
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import (
     BestAvailableEncryption,
     Encoding,
@@ -52,14 +53,10 @@ def signing_key_from_pem(data: bytes, passphrase: bytes | None = None) -> Signin
         raise KeyMaterialError(Code.KEY_PASSPHRASE_REQUIRED, "the key file is encrypted")
     try:
         key = load_pem_private_key(data, password=passphrase if encrypted else None)
-    except ValueError:
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         if encrypted:
             raise KeyMaterialError(Code.KEY_DECRYPTION_FAILED, "wrong passphrase") from None
-        raise KeyMaterialError(Code.KEY_INVALID, "not a PEM private key") from None
-    except TypeError:
-        raise KeyMaterialError(Code.KEY_INVALID, "not a PEM private key") from None
-    except Exception:  # cryptography raises UnsupportedAlgorithm for unknown key types
-        raise KeyMaterialError(Code.KEY_INVALID, "unsupported private key") from None
+        raise KeyMaterialError(Code.KEY_INVALID, "not a PEM Ed25519 private key") from None
     return SigningKey.from_cryptography(key)
 
 
@@ -72,6 +69,6 @@ def verify_key_from_pem(data: bytes) -> VerifyKey:
     """Load a SubjectPublicKeyInfo PEM Ed25519 public key; raises KEY_INVALID otherwise."""
     try:
         key = load_pem_public_key(data)
-    except Exception:
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise KeyMaterialError(Code.KEY_INVALID, "not a PEM public key") from None
     return VerifyKey.from_cryptography(key)

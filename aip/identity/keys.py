@@ -11,9 +11,8 @@ Key ids are RFC 7638 JWK thumbprints of the public key [IDN-KEY-003].
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
-import re
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -38,14 +37,18 @@ SIGNATURE_SIZE = 64
 _KEY_SIZE = 32
 
 
-def b64url_encode(data: bytes) -> str:
-    """Base64url without padding (RFC 4648 §5), as used for signatures and key ids."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-_B64URL_TEXT = re.compile(r"[A-Za-z0-9_-]*")
+# bytes.translate tables between the url-safe and the standard alphabet.  Decoding maps '+' and
+# '/' to '*', which binascii's strict mode refuses, so only url-safe text gets through.
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_+/", b"+/**")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _UNUSED_BITS = {2: 0x0F, 3: 0x03}  # text length mod 4 -> bits of the last character left over
+_PADDING = ("", "", "==", "=")
+
+
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding (RFC 4648 §5), as used for signatures and key ids."""
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode()
 
 
 def b64url_decode(text: str) -> bytes:
@@ -56,11 +59,16 @@ def b64url_decode(text: str) -> bytes:
     exactly one encoding).
     """
     rem = len(text) % 4
-    if rem == 1 or _B64URL_TEXT.fullmatch(text) is None:
+    if rem == 1 or "=" in text or not text.isascii():
         raise ValueError("not unpadded base64url")
-    if rem and _ALPHABET.index(text[-1]) & _UNUSED_BITS[rem]:
+    if rem and text[-1] in _ALPHABET and _ALPHABET.index(text[-1]) & _UNUSED_BITS[rem]:
         raise ValueError("non-canonical base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-rem % 4))
+    try:
+        return binascii.a2b_base64(
+            (text + _PADDING[rem]).encode("ascii").translate(_FROM_URLSAFE), strict_mode=True
+        )
+    except binascii.Error:
+        raise ValueError("not unpadded base64url") from None
 
 
 class VerifyKey:

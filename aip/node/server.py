@@ -87,6 +87,8 @@ class Node:
         self._data: DataDir | None = None
         self._server: Server | None = None
         self._methods: dict[str, Handler] = {"node.info": self._node_info}
+        # Methods a peer may call before session authentication [ARC-AUTH-001].
+        self._before_authentication: set[str] = {"node.info"}
         self._info: dict[str, Any] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -195,6 +197,13 @@ class Node:
         if isinstance(frame, Response):
             # This node sends no requests yet: every response is unmatched [ARC-WS-002].
             logger.debug("discarding a response to unknown id %r", frame.id)
+            return None
+        if frame.method not in self._before_authentication:  # [ARC-AUTH-001]
+            # No session method exists yet (Part 7), so no connection is ever authenticated.
+            if isinstance(frame, Request):
+                return error_frame(
+                    frame.id, (Code.AUTHENTICATION_REQUIRED, "authenticate the session first", None)
+                )
             return None
         try:
             return dispatch(self._methods, frame)
