@@ -40,12 +40,12 @@ class Requirement:
 
 
 def load_requirements(spec: Path) -> dict[str, Requirement]:
-    """Every requirement defined in ``spec/*.md``, keyed by id.
+    """Every requirement defined in the numbered parts ``spec/NN-*.md``, keyed by id.
 
     Raises :class:`SpecError` on a duplicate id or a definition with no RFC 2119 keyword.
     """
     found: dict[str, Requirement] = {}
-    for path in sorted(spec.glob("*.md")):
+    for path in sorted(spec.glob("[0-9][0-9]-*.md")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             match = _DEFINITION.match(line)
             if match is None:

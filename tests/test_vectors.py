@@ -94,9 +94,18 @@ def test_runner_reports_wrong_outcomes() -> None:
 
 
 def test_spec_loader_rejects_duplicates(tmp_path: Path) -> None:
-    (tmp_path / "a.md").write_text("- [COD-JSON-001] A MUST b.\n- [COD-JSON-001] C MUST d.\n")
+    (tmp_path / "01-a.md").write_text("- [COD-JSON-001] A MUST b.\n- [COD-JSON-001] C MUST d.\n")
     with pytest.raises(SpecError):
         load_requirements(tmp_path)
-    (tmp_path / "a.md").write_text("- [COD-JSON-001] no keyword here\n")
+    (tmp_path / "01-a.md").write_text("- [COD-JSON-001] no keyword here\n")
     with pytest.raises(SpecError):
         load_requirements(tmp_path)
+
+
+def test_only_numbered_parts_define_requirements(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("- [COD-JSON-001] A MUST b.\n")
+    (tmp_path / "02-codec.md").write_text("- [COD-JSON-002] A SHOULD b.\n  - [COD-JSON-003] MAY\n")
+    found = load_requirements(tmp_path)
+    assert set(found) == {"COD-JSON-002", "COD-JSON-003"}
+    assert found["COD-JSON-002"].level == "should"
+    assert found["COD-JSON-003"].level == "may"
