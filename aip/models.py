@@ -13,7 +13,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AIC_PATTERN", "AicText", "ErrorObject", "Integrity", "export_schemas"]
+__all__ = [
+    "AIC_PATTERN",
+    "AicText",
+    "ErrorObject",
+    "Implementation",
+    "Integrity",
+    "NodeInfo",
+    "NodeInfoLimits",
+    "export_schemas",
+]
 
 # Format of a canonical AIC (spec/04-identity-aic.md): prefix, version, registry, provider,
 # ontology, entity, checksum; value ranges are checked by aip.identity.aic, not by the pattern.
@@ -49,10 +58,53 @@ class ErrorObject(BaseModel):
     )
 
 
+class NodeInfoLimits(BaseModel):
+    """The limits a node publishes and enforces [ARC-LIM-001]."""
+
+    model_config = ConfigDict(extra="allow", title="NodeInfoLimits")
+
+    maxFrameBytes: int = Field(ge=1, description="Largest message accepted, in bytes")
+    maxNestingDepth: int = Field(ge=1, description="Deepest nesting accepted")
+
+
+class Implementation(BaseModel):
+    """Which software answers."""
+
+    model_config = ConfigDict(extra="allow", title="Implementation")
+
+    name: str
+    version: str
+
+
+class NodeInfo(BaseModel):
+    """The result of ``node.info`` [ARC-NODE-001]; clients ignore members they do not know."""
+
+    model_config = ConfigDict(extra="allow", title="NodeInfo")
+
+    protocol: Literal["aip"]
+    protocolVersion: str = Field(pattern=r"^[0-9]+\.[0-9]+$")
+    implementation: Implementation
+    nodeAic: AicText
+    domain: str = Field(min_length=1)
+    trustBundle: list[str] = Field(
+        min_length=1, description="PEM root certificates of the node's domain"
+    )
+    nodeCertificate: str = Field(
+        description="PEM chain: the node's serverAuth certificate, then its issuer"
+    )
+    limits: NodeInfoLimits
+    methods: list[str] = Field(description="Methods this node serves")
+
+
 def export_schemas() -> dict[str, dict[str, Any]]:
     """The JSON Schemas of the public models, keyed by file name under ``spec/schema/``."""
     out: dict[str, dict[str, Any]] = {}
-    for name, model in (("integrity", Integrity), ("jsonrpc-error", ErrorObject)):
+    models: tuple[tuple[str, type[BaseModel]], ...] = (
+        ("integrity", Integrity),
+        ("jsonrpc-error", ErrorObject),
+        ("node-info", NodeInfo),
+    )
+    for name, model in models:
         schema = model.model_json_schema()
         out[f"{name}.schema.json"] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -18,6 +18,8 @@ from aip import cli
 
 WAIT = 10.0  # seconds: bound on process start-up, replies and exit
 
+pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
+
 
 async def _start(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(

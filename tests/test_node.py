@@ -14,21 +14,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from aip import spec_dir
 from aip.errors import Code
 from aip.identity.certificates import Usage, certificate_der, load_certificates
 from aip.identity.chain import validate_chain
 from aip.identity.keyfile import signing_key_from_pem
+from aip.models import NodeInfo
 from aip.node import DataDir, DataDirError, Node, NodeLimits
 from aip.node.datadir import write_atomic
 
 WAIT = 5.0  # seconds: the bound on every network wait
 
 # --- data directory -----------------------------------------------------------------------------
+
+pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
 
 
 def test_second_start_loads_the_same_identity(tmp_path: Path) -> None:
@@ -177,6 +182,9 @@ async def test_node_info(node: Node) -> None:
     assert info["domain"] == "localhost"
     assert info["limits"] == {"maxFrameBytes": 1048576, "maxNestingDepth": 128}
     assert info["methods"] == ["node.info"]
+    schema = json.loads((spec_dir() / "schema" / "node-info.schema.json").read_text())
+    jsonschema.validate(info, schema)  # the published schema describes what the node sends
+    assert NodeInfo.model_validate(info).nodeAic == info["nodeAic"]
     (root,) = load_certificates(info["trustBundle"][0])
     assert hashlib.sha256(certificate_der(root)).hexdigest() == node.identity.ca_fingerprint
     leaf, inter = load_certificates(info["nodeCertificate"])
