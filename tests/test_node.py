@@ -29,11 +29,10 @@ from aip.models import NodeInfo
 from aip.node import DataDir, DataDirError, Node, NodeLimits
 from aip.node.datadir import write_atomic
 
+pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
 WAIT = 5.0  # seconds: the bound on every network wait
 
 # --- data directory -----------------------------------------------------------------------------
-
-pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
 
 
 def test_second_start_loads_the_same_identity(tmp_path: Path) -> None:
