@@ -105,6 +105,7 @@ class Code(IntEnum):
     ISSUER_MISMATCH = -33609
     ROTATION_PROOF_INVALID = -33610
     SERIAL_INVALID = -33611
+    CERTIFICATE_SUPERSEDED = -33612
 
 @dataclass(frozen=True, slots=True)
 class RegistryEntry:

@@ -364,8 +364,14 @@ def test_renewal_window() -> None:  # [IDN-REN-001]
     csr = build_csr(AGENT_KEY, AIC)
     edge = NOW + days(19)  # exactly 30 days left
     assert code_of(ca.renew, current, csr, edge, 20) is Code.RENEWAL_NOT_DUE
-    assert ca.renew(current, csr, edge + timedelta(seconds=1), 20).serial_number == 20
-    assert ca.renew(current, csr, NOW, 21, force=True).serial_number == 21
+    opened = edge + timedelta(seconds=1)
+    renewed = ca.renew(current, csr, opened, 20)
+    assert renewed.serial_number == 20
+    assert ca.renew(renewed, csr, opened, 21, force=True).serial_number == 21
+    # [IDN-REN-006] the older certificate has a successor: it cannot branch the lineage
+    assert code_of(ca.renew, current, csr, opened, 22, force=True) is (
+        Code.CERTIFICATE_SUPERSEDED
+    )
     wide = make_ca(renewal_window_days=60)
     assert wide.renew(issue(wide, serial=10), csr, NOW, 20).serial_number == 20
 

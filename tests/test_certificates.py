@@ -338,7 +338,10 @@ def test_serial_limits() -> None:
 
 def test_valid_chain_for_both_roles() -> None:
     result = check(LEAF)
-    assert result == ValidatedAgent(AIC, Usage.CLIENT, AGENT_KEY.verify_key, NOW + days(49), 10)
+    anchor = hashlib.sha256(certificate_der(CA.root_certificate)).hexdigest()
+    assert result == ValidatedAgent(
+        AIC, Usage.CLIENT, AGENT_KEY.verify_key, NOW + days(49), 10, anchor
+    )
     server = issue(make_ca(), serial=11, usage=Usage.SERVER)
     assert check(server, usage=Usage.SERVER).usage is Usage.SERVER
     # PEM inputs and extra, irrelevant intermediates are fine

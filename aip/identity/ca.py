@@ -33,6 +33,7 @@ from aip.identity.certificates import (
     canonical_dns,
     certificate_der,
     certificate_pem,
+    extension_of,
     load_certificate,
     load_certificates,
     require_utc,
@@ -102,8 +103,12 @@ class DomainCA:
             root.public_key()
         ):
             raise KeyMaterialError(Code.KEY_INVALID, "the root key does not match")
-        basic = intermediate.extensions.get_extension_for_class(x509.BasicConstraints).value
-        if not (issued_by(root, root) and issued_by(intermediate, root)) or basic.path_length != 0:
+        basic = extension_of(intermediate, x509.BasicConstraints)
+        if (
+            not (issued_by(root, root) and issued_by(intermediate, root))
+            or basic is None
+            or basic.value.path_length != 0
+        ):
             raise CertificateError(
                 Code.CERTIFICATE_CHAIN_INVALID, "the intermediate is not issued by the root"
             )
@@ -131,9 +136,10 @@ class DomainCA:
         """Create a root (pathlen 1) and an intermediate (pathlen 0) for ``domain``.
 
         Both start at ``now``; the intermediate may not outlive the root.  Raises
-        :class:`EnrollmentError` INVALID_PARAMS (bad domain, serials bad or equal, bad
-        settings) or VALIDITY_INVALID (a lifetime below 1 day, or the intermediate's above the
-        root's), :class:`KeyMaterialError` KEY_INVALID if both keys are the same.
+        :class:`EnrollmentError` INVALID_PARAMS (bad domain or settings), SERIAL_INVALID
+        (serials bad or equal) or VALIDITY_INVALID (a lifetime below 1 day, or the
+        intermediate's above the root's), :class:`KeyMaterialError` KEY_INVALID if both keys
+        are the same.
         """
         name = _check_domain(domain)
         _check_serial(root_serial)
@@ -220,6 +226,8 @@ class DomainCA:
         CERTIFICATE_CHAIN_INVALID, :class:`KeyMaterialError` KEY_INVALID (keys missing, extra
         or not matching), :class:`EnrollmentError` INVALID_PARAMS (state of another domain).
         """
+        if not isinstance(bundle, bytes):
+            raise CertificateError(Code.CERTIFICATE_MALFORMED, "a PEM bundle is bytes")
         certs = load_certificates(bundle)
         if len(certs) != 2:
             raise CertificateError(Code.CERTIFICATE_MALFORMED, "expected root and intermediate")
@@ -307,7 +315,7 @@ class DomainCA:
 
         The operator path: the caller has already established who owns ``aic`` (enrollment
         goes through :meth:`enroll`).  Raises :class:`AicError`; :class:`EnrollmentError`
-        INVALID_PARAMS (bad or reused serial) or VALIDITY_INVALID (outside 1..max days, or
+        SERIAL_INVALID (bad or reused serial) or VALIDITY_INVALID (outside 1..max days, or
         beyond the intermediate's notAfter); :class:`KeyMaterialError` KEY_INVALID (a CA key);
         :class:`CertificateError` CERTIFICATE_PROFILE_INVALID (bad DNS/IP).
         """
@@ -348,11 +356,11 @@ class DomainCA:
         ``serials`` pairs with the usages in the order (clientAuth, serverAuth).  Nothing
         changes unless every certificate can be issued; then the token is consumed
         [IDN-ENR-006].  Raises
-        what :meth:`TokenBook.check` and :meth:`issue` raise, and INVALID_PARAMS if the number
+        what :meth:`TokenBook.check` and :meth:`issue` raise, and SERIAL_INVALID if the number
         of serials differs from the number of usages.
         """
         grant = self.state.tokens.check(token_text, csr, now, usages)
-        if len(serials) != len(grant.usages):
+        if not isinstance(serials, Sequence) or len(serials) != len(grant.usages):
             raise _fail(Code.SERIAL_INVALID, "give one serial number per usage")
         taken: set[int] = set()
         certs = []
@@ -408,19 +416,24 @@ class DomainCA:
         """Renew ``current`` (same key) or rotate its key (new key) [IDN-REN-001..005].
 
         Checks in order: ``current`` parses (CERTIFICATE_MALFORMED) and was issued by this CA
-        (ISSUER_MISMATCH); it is not revoked (CERTIFICATE_REVOKED) nor outside its validity
+        (ISSUER_MISMATCH); it is not revoked (CERTIFICATE_REVOKED), has no successor yet
+        (CERTIFICATE_SUPERSEDED), and is not outside its validity
         (CERTIFICATE_EXPIRED / CERTIFICATE_NOT_YET_VALID); fewer than the window's days remain
         unless ``force`` (RENEWAL_NOT_DUE); the CSR is valid (CSR_INVALID) and names the same
         AIC (ENROLLMENT_AIC_MISMATCH); same key: no ``rotation_signature`` allowed, new key: a
-        valid one is required (CSR_INVALID) [IDN-ROT-001]; then :meth:`issue`'s checks.  The
-        new certificate keeps the usage and DNS/IP names.  A rotation revokes ``current`` with
-        reason SUPERSEDED at ``now`` [IDN-ROT-003].
+        valid one is required (ROTATION_PROOF_INVALID) [IDN-ROT-001]; then :meth:`issue`'s
+        checks.  The new certificate keeps the usage and DNS/IP names.  A rotation revokes, with
+        reason SUPERSEDED at ``now``, every unrevoked certificate of the same AIC and usage over
+        the old key, ``current`` and its renewed predecessors included [IDN-ROT-003].
         """
         now = require_utc(now)
         old = self._own(current)
         info = old.info
         if old.serial in self.state.revoked:
             raise CertificateError(Code.CERTIFICATE_REVOKED, "a revoked certificate is not renewed")
+        if any(rec.predecessor == old.serial for rec in self.state.issued.values()):
+            # [IDN-REN-006] only the newest certificate of a lineage moves it forward
+            raise _fail(Code.CERTIFICATE_SUPERSEDED, "renew the newest certificate instead")
         if now > info.not_after:  # [IDN-REN-003]
             raise CertificateError(Code.CERTIFICATE_EXPIRED, "expired: enroll again with a token")
         if now < info.not_before:
@@ -450,10 +463,14 @@ class DomainCA:
             taken=set(),
         )
         self.state.issued[serial] = IssuedRecord.of(cert, predecessor=old.serial)
-        if rotating:  # [IDN-ROT-003]
-            self.state.revoked[old.serial] = RevocationEntry(
-                old.serial, now.replace(microsecond=0), RevocationReason.SUPERSEDED
-            )
+        if rotating:  # [IDN-ROT-003] the old key is retired for this AIC and usage
+            revoked_at = now.replace(microsecond=0)
+            for rec in self.state.issued.values():
+                same = rec.info.aic == info.aic and rec.info.usage is info.usage
+                if same and rec.info.key == info.key and rec.serial not in self.state.revoked:
+                    self.state.revoked[rec.serial] = RevocationEntry(
+                        rec.serial, revoked_at, RevocationReason.SUPERSEDED
+                    )
         return cert
 
     def revoke(
@@ -462,9 +479,12 @@ class DomainCA:
         """Revoke a certificate (object, PEM/DER or serial) this CA issued [IDN-REV-001].
 
         Returns the new entry.  Raises :class:`EnrollmentError` ISSUER_MISMATCH (not ours),
-        ALREADY_REVOKED, INVALID_PARAMS (a reason outside 0..5); CERTIFICATE_MALFORMED.
+        ALREADY_REVOKED, INVALID_PARAMS (a reason that is not an integer in 0..5);
+        CERTIFICATE_MALFORMED.
         """
         try:
+            if type(reason) is not int and not isinstance(reason, RevocationReason):
+                raise ValueError("a reason is an integer")  # True and 1.0 are not reasons
             why = RevocationReason(reason)  # [IDN-REV-002]
         except ValueError:
             raise _fail(Code.INVALID_PARAMS, "a revocation reason is 0..5") from None

@@ -131,6 +131,12 @@ class CaState:
                 )
                 for item in data["revoked"]
             }
+            dangling = [s for s in revoked if s not in issued] + [
+                r.predecessor for r in issued.values()
+                if r.predecessor is not None and r.predecessor not in issued
+            ]
+            if dangling:
+                raise ValueError(f"serials {dangling} are not among the issued certificates")
             return cls(
                 domain=str(data["domain"]),
                 max_validity_days=int(data["max_validity_days"]),

@@ -51,6 +51,7 @@ __all__ = [
     "load_certificates",
     "parse_utc",
     "require_utc",
+    "unknown_critical",
     "validity_bounds",
 ]
 
@@ -66,6 +67,19 @@ _PEM_CERT = re.compile(
     rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----", re.DOTALL
 )
 _ED25519_SIG_PREFIX = b"\x03\x41\x00"  # BIT STRING, 65 octets, 0 unused bits
+_ED25519_ALGORITHM = b"\x30\x05\x06\x03\x2b\x65\x70"  # AlgorithmIdentifier id-Ed25519, no params
+# Extensions an agent certificate may mark critical; any other critical one is refused
+# (RFC 5280 §4.2: a relying party must reject a critical extension it does not process).
+_LEAF_EXTENSIONS = frozenset(
+    {
+        x509.BasicConstraints.oid,
+        x509.KeyUsage.oid,
+        x509.ExtendedKeyUsage.oid,
+        x509.SubjectAlternativeName.oid,
+        x509.SubjectKeyIdentifier.oid,
+        x509.AuthorityKeyIdentifier.oid,
+    }
+)
 _DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
@@ -218,6 +232,8 @@ def canonical_dns(names: Iterable[str]) -> tuple[str, ...]:
 
     Raises :class:`CertificateError` CERTIFICATE_PROFILE_INVALID on a bad name.
     """
+    if isinstance(names, str | bytes):
+        raise _profile("DNS names come as a list of strings, not one string")
     out = []
     for name in names:
         low = name.lower() if isinstance(name, str) and name.isascii() else ""
@@ -233,9 +249,13 @@ def canonical_ips(addresses: Iterable[str]) -> tuple[str, ...]:
 
     Raises :class:`CertificateError` CERTIFICATE_PROFILE_INVALID on a bad address.
     """
+    if isinstance(addresses, str | bytes):
+        raise _profile("IP addresses come as a list of strings, not one string")
     out = []
     for text in addresses:
         try:
+            if not isinstance(text, str):
+                raise ValueError("an IP address is text")  # ip_address(1) would be 0.0.0.1
             out.append(str(ipaddress.ip_address(text)))
         except ValueError:
             raise _profile(f"not an IP address: {text!r}") from None
@@ -339,6 +359,8 @@ def inspect_agent_certificate(data: CertificateInput) -> AgentCertificateInfo:
         raise _profile("the subject CN is not an AIC") from None
     if aic != cn:
         raise _profile("the subject CN is not the canonical AIC")  # [IDN-CRT-002]
+    if unknown_critical(cert, _LEAF_EXTENSIONS):  # [IDN-CRT-006]
+        raise _profile("the certificate carries a critical extension AIP does not process")
     basic = extension_of(cert, x509.BasicConstraints)
     if basic is None or not basic.critical or basic.value.ca:
         raise _profile("basicConstraints must be critical with CA false")  # [IDN-CRT-006]
@@ -406,14 +428,44 @@ def _check_san(cert: x509.Certificate, aic: str) -> tuple[tuple[str, ...], tuple
     return tuple(dns), tuple(ips)
 
 
-def is_ed25519_signed(cert: x509.Certificate) -> bool:
-    """True if ``cert`` is signed with Ed25519 (the only algorithm in an AIP PKI), its signature
-    being a BIT STRING of exactly 64 bytes with no unused bits at the end of the DER.
+def unknown_critical(cert: x509.Certificate, processed: frozenset[x509.ObjectIdentifier]) -> bool:
+    """True if ``cert`` marks critical an extension outside ``processed``."""
+    return any(ext.critical and ext.oid not in processed for ext in cert.extensions)
 
-    The parser ignores the unused-bits octet, so without the second check a certificate whose
-    bytes differ from the signed ones would be accepted [IDN-CA-006].
+
+def _der_skip(data: bytes, offset: int) -> int:
+    """Offset just past the DER element starting at ``offset`` (definite lengths only)."""
+    first = data[offset + 1]
+    if first < 0x80:
+        return offset + 2 + first
+    size = first & 0x7F
+    length = int.from_bytes(data[offset + 2 : offset + 2 + size], "big")
+    return offset + 2 + size + length
+
+
+def _inner_algorithm(tbs: bytes) -> bytes:
+    """The ``signature`` AlgorithmIdentifier inside a TBSCertificate (its third element)."""
+    offset = 2 if tbs[1] < 0x80 else 2 + (tbs[1] & 0x7F)  # into the outer SEQUENCE
+    if tbs[offset] == 0xA0:  # [0] EXPLICIT version
+        offset = _der_skip(tbs, offset)
+    offset = _der_skip(tbs, offset)  # serialNumber
+    return tbs[offset : _der_skip(tbs, offset)]
+
+
+def is_ed25519_signed(cert: x509.Certificate) -> bool:
+    """True if ``cert`` is signed with Ed25519 (the only algorithm in an AIP PKI): the outer
+    and the signed (inner) algorithm identifiers both name Ed25519 without parameters, and the
+    signature is a BIT STRING of exactly 64 bytes with no unused bits at the end of the DER.
+
+    The parser ignores the unused-bits octet and the inner identifier, so without these checks
+    a certificate whose bytes differ from what was signed would be accepted [IDN-CA-006].
     """
     if cert.signature_algorithm_oid != SignatureAlgorithmOID.ED25519:
+        return False
+    try:
+        if _inner_algorithm(cert.tbs_certificate_bytes) != _ED25519_ALGORITHM:
+            return False
+    except IndexError:
         return False
     return certificate_der(cert).endswith(_ED25519_SIG_PREFIX + cert.signature)
 

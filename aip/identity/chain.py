@@ -9,6 +9,7 @@ Pure: ``now`` is a parameter.  Failures raise :class:`~aip.errors.CertificateErr
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,16 +22,30 @@ from aip.errors import CertificateError, Code
 from aip.identity.certificates import (
     CertificateInput,
     Usage,
+    certificate_der,
     extension_of,
     inspect_agent_certificate,
     is_ed25519_signed,
     load_certificate,
     require_utc,
+    unknown_critical,
 )
 from aip.identity.keys import VerifyKey
 from aip.identity.revocation import RevocationList
 
-__all__ = ["ValidatedAgent", "issued_by", "validate_chain"]
+__all__ = ["MAX_INTERMEDIATES", "ValidatedAgent", "issued_by", "validate_chain"]
+
+MAX_INTERMEDIATES = 4  # certificates a peer may send beside its leaf [IDN-CA-005]
+# Extensions a CA certificate may mark critical; any other critical one is refused
+# (RFC 5280 §4.2), so constraints we do not process can never be silently ignored.
+_CA_EXTENSIONS = frozenset(
+    {
+        x509.BasicConstraints.oid,
+        x509.KeyUsage.oid,
+        x509.SubjectKeyIdentifier.oid,
+        x509.AuthorityKeyIdentifier.oid,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +57,7 @@ class ValidatedAgent:
     key: VerifyKey
     not_after: datetime
     serial: int
+    root_fingerprint: str  # SHA-256 of the trust anchor's DER, hex: which domain vouched
 
 
 def _chain(why: str) -> CertificateError:
@@ -65,17 +81,23 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def _ca_ok(cert: x509.Certificate, below: int) -> bool:
-    """CA flag, keyCertSign, and the path length of its place [IDN-CA-003].
+def _ca_ok(cert: x509.Certificate, below: int, usage: Usage) -> bool:
+    """CA flag, keyUsage, critical extensions, EKU and path length of its place [IDN-CA-003].
 
     ``below`` is the number of CA certificates under ``cert`` in the path: 0 for the
     intermediate (whose pathLenConstraint must be exactly 0), 1 for the root (absent or >= 1).
+    A CA certificate that restricts extendedKeyUsage must allow the leaf's ``usage``.
     """
     basic = extension_of(cert, x509.BasicConstraints)
     ku = extension_of(cert, x509.KeyUsage)
     if basic is None or not basic.critical or not basic.value.ca:
         return False
-    if ku is None or not ku.value.key_cert_sign:
+    if ku is None or not ku.critical or not (ku.value.key_cert_sign and ku.value.crl_sign):
+        return False
+    if unknown_critical(cert, _CA_EXTENSIONS):
+        return False
+    eku = extension_of(cert, x509.ExtendedKeyUsage)
+    if eku is not None and usage.oid not in eku.value:
         return False
     limit = basic.value.path_length
     if below == 0:
@@ -96,15 +118,20 @@ def _build_path(
     leaf: x509.Certificate,
     intermediates: Sequence[x509.Certificate],
     roots: Sequence[x509.Certificate],
+    usage: Usage,
 ) -> tuple[x509.Certificate, x509.Certificate]:
     """Find (intermediate, root) such that root -> intermediate -> leaf verifies [IDN-CA-005]."""
     for inter in intermediates:
         if not (issued_by(leaf, inter) and _key_ids_match(leaf, inter)):
             continue
-        if inter.subject == inter.issuer or not _ca_ok(inter, 0):  # [IDN-CA-003]
+        if inter.subject == inter.issuer or not _ca_ok(inter, 0, usage):  # [IDN-CA-003]
             continue  # a self-issued certificate is a root, never the intermediate
         for root in roots:
-            if issued_by(inter, root) and _key_ids_match(inter, root) and _ca_ok(root, 1):
+            if (
+                issued_by(inter, root)
+                and _key_ids_match(inter, root)
+                and _ca_ok(root, 1, usage)
+            ):
                 return inter, root
     raise _chain("no path leaf -> intermediate -> trusted root verifies")  # [IDN-CA-005]
 
@@ -130,7 +157,8 @@ def validate_chain(
 ) -> ValidatedAgent:
     """Validate an agent's ``leaf`` certificate for ``usage`` at ``now`` [IDN-CRT-013].
 
-    ``intermediates`` are what the peer sent beside its leaf (any order, extras ignored);
+    ``intermediates`` are what the peer sent beside its leaf (any order, extras ignored, at
+    most :data:`MAX_INTERMEDIATES`, else CERTIFICATE_CHAIN_INVALID);
     ``trust_roots`` are the local trust bundle (roots only).  ``revocation``, if given, must
     come from :func:`aip.identity.revocation.verify_crl` for the leaf's issuer.
 
@@ -145,6 +173,10 @@ def validate_chain(
     """
     now = require_utc(now)
     leaf_cert = load_certificate(leaf)
+    if not isinstance(intermediates, Sequence) or not isinstance(trust_roots, Sequence):
+        raise _chain("intermediates and trust roots are sequences of certificates")
+    if len(intermediates) > MAX_INTERMEDIATES:  # bound the path search a peer can cause
+        raise _chain(f"more than {MAX_INTERMEDIATES} intermediate certificates")
     inters = [load_certificate(c) for c in intermediates]
     roots = [load_certificate(c) for c in trust_roots]
     info = inspect_agent_certificate(leaf_cert)
@@ -152,7 +184,7 @@ def validate_chain(
         raise CertificateError(
             Code.CERTIFICATE_WRONG_USAGE, f"the certificate is for {info.usage}, not {usage}"
         )
-    inter, root = _build_path(leaf_cert, inters, roots)
+    inter, root = _build_path(leaf_cert, inters, roots, usage)
     _check_window(leaf_cert, now, "agent")
     _check_window(inter, now, "intermediate CA")
     _check_window(root, now, "root CA")
@@ -170,5 +202,10 @@ def validate_chain(
                 data={"reason": int(reason)},
             )
     return ValidatedAgent(
-        aic=info.aic, usage=info.usage, key=info.key, not_after=info.not_after, serial=info.serial
+        aic=info.aic,
+        usage=info.usage,
+        key=info.key,
+        not_after=info.not_after,
+        serial=info.serial,
+        root_fingerprint=hashlib.sha256(certificate_der(root)).hexdigest(),
     )

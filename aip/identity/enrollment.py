@@ -84,7 +84,12 @@ def normalise_usages(usages: Usage | Iterable[Usage]) -> tuple[Usage, ...]:
 
     Raises :class:`EnrollmentError` INVALID_PARAMS for an empty or repeated selection.
     """
-    items = [usages] if isinstance(usages, Usage) else list(usages)
+    if isinstance(usages, Usage):
+        items = [usages]
+    elif isinstance(usages, list | tuple | set | frozenset):
+        items = list(usages)
+    else:
+        raise _fail(Code.INVALID_PARAMS, "usages are a Usage or a collection of them")
     if not items or len(set(items)) != len(items) or not all(isinstance(u, Usage) for u in items):
         raise _fail(Code.INVALID_PARAMS, "ask for clientAuth, serverAuth or both, once each")
     return tuple(u for u in Usage if u in items)
@@ -178,8 +183,8 @@ def verify_rotation(
 
     Raises :class:`EnrollmentError` ROTATION_PROOF_INVALID if it is missing or does not verify.
     """
-    if signature is None:
-        raise _fail(Code.ROTATION_PROOF_INVALID, "a new key needs a rotation signature")
+    if not isinstance(signature, bytes):
+        raise _fail(Code.ROTATION_PROOF_INVALID, "a new key needs a rotation signature (bytes)")
     try:
         old_key.verify(signature, rotation_message(current_der, csr_der))
     except IntegrityError:

@@ -38,6 +38,11 @@ __all__ = [
 
 _PEM_CRL = re.compile(rb"-----BEGIN X509 CRL-----\r?\n.+?\r?\n-----END X509 CRL-----", re.DOTALL)
 
+# What a complete list may carry; a delta or partitioned list is refused even when its
+# extension is not marked critical, since reading it as complete would hide revocations.
+_LIST_EXTENSIONS = frozenset({x509.CRLNumber.oid, x509.AuthorityKeyIdentifier.oid})
+_PARTIAL_LIST = frozenset({x509.DeltaCRLIndicator.oid, x509.IssuingDistributionPoint.oid})
+
 
 class RevocationReason(IntEnum):
     """RFC 5280 CRLReason values an AIP CA uses [IDN-REV-002]."""
@@ -169,29 +174,41 @@ def _load_crl(data: bytes | str) -> x509.CertificateRevocationList:
         raise _invalid("the revocation list does not parse") from None
 
 
-def verify_crl(data: bytes | str, issuer: x509.Certificate, now: datetime) -> RevocationList:
+def verify_crl(
+    data: bytes | str,
+    issuer: x509.Certificate,
+    now: datetime,
+    *,
+    min_number: int | None = None,
+) -> RevocationList:
     """Check a CRL (PEM or DER) against the ``issuer`` certificate at ``now``.
 
     Call before trusting any revocation status.  Checks, in order: it parses; the issuer may
     sign CRLs (keyUsage cRLSign) and has an Ed25519 key; the CRL names that issuer (name, and
     authorityKeyIdentifier if present); the Ed25519 signature; a CRL number and nextUpdate are
-    present; thisUpdate <= now <= nextUpdate; every entry's reason is one of the six.
-    Returns the verified :class:`RevocationList`.  Raises :class:`CertificateError`
-    REVOCATION_LIST_INVALID on the first failure.  [IDN-REV-006] [IDN-REV-007]
+    present, and no other extension than those two and authorityKeyIdentifier is critical, nor
+    a delta or partial list (deltaCRLIndicator, issuingDistributionPoint); the CRL number is at
+    least ``min_number`` (the highest one the caller has seen) [IDN-REV-009];
+    thisUpdate <= now <= nextUpdate; every entry's reason is one of the six and no entry
+    extension is critical.  Returns the verified :class:`RevocationList`.  Raises
+    :class:`CertificateError` REVOCATION_LIST_INVALID on the first failure.
+    [IDN-REV-006] [IDN-REV-007]
     """
     now = require_utc(now)
     crl = _load_crl(data)
     try:
-        return _verify_loaded(crl, issuer, now)
+        result = _verify_loaded(crl, issuer)
+        if min_number is not None and result.number < min_number:
+            raise _invalid("the revocation list is older than one already seen")
+        result.require_fresh(now)
+        return result
     except CertificateError:
         raise
     except Exception as exc:  # lazily parsed parts of a malformed CRL
         raise _invalid(f"the revocation list does not parse: {type(exc).__name__}") from None
 
 
-def _verify_loaded(
-    crl: x509.CertificateRevocationList, issuer: x509.Certificate, now: datetime
-) -> RevocationList:
+def _verify_loaded(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> RevocationList:
     public = issuer.public_key()
     ku = extension_of(issuer, x509.KeyUsage)
     if not isinstance(public, Ed25519PublicKey) or ku is None or not ku.value.crl_sign:
@@ -213,8 +230,13 @@ def _verify_loaded(
     next_update = crl.next_update_utc
     if number is None or next_update is None:
         raise _invalid("the revocation list lacks a CRL number or nextUpdate")
+    for ext in crl.extensions:
+        if ext.oid in _PARTIAL_LIST or (ext.critical and ext.oid not in _LIST_EXTENSIONS):
+            raise _invalid("a delta, partial or critically extended list is not supported")
     entries: dict[int, RevocationEntry] = {}
     for revoked in crl:
+        if any(ext.critical for ext in revoked.extensions):
+            raise _invalid("an entry carries a critical extension")
         reason_ext = _entry_reason(revoked)
         reason = RevocationReason.UNSPECIFIED if reason_ext is None else _REASONS.get(reason_ext)
         if reason is None or revoked.serial_number in entries:
@@ -222,7 +244,7 @@ def _verify_loaded(
         entries[revoked.serial_number] = RevocationEntry(
             revoked.serial_number, revoked.revocation_date_utc, reason
         )
-    result = RevocationList(
+    return RevocationList(
         issuer_key=VerifyKey.from_cryptography(public),
         issuer=crl.issuer,
         number=number.crl_number,
@@ -231,8 +253,6 @@ def _verify_loaded(
         entries=MappingProxyType(entries),
         der=der,
     )
-    result.require_fresh(now)
-    return result
 
 
 def _crl_extension(crl: x509.CertificateRevocationList, kind: type[_E]) -> _E | None:
