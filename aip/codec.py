@@ -32,7 +32,7 @@ MAX_DEPTH = 128  # [COD-JSON-007]
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 # orjson options for the fast paths: integers past ±(2**53-1) raise instead of encoding, and
-# anything that is not a plain JSON type goes to _refuse, which raises.
+# datetimes, dataclasses and subclasses of the JSON types go to _refuse, which raises.
 _FAST_OPTIONS = (
     orjson.OPT_STRICT_INTEGER
     | orjson.OPT_PASSTHROUGH_DATETIME
@@ -40,27 +40,56 @@ _FAST_OPTIONS = (
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
 _SORTED = _FAST_OPTIONS | orjson.OPT_SORT_KEYS
-# orjson writes a float token with a '.' or with an exponent 'e+'/'e-', and a token ends at ',',
-# '}' or ']' (or the end of the text, which only a top-level scalar reaches: those take the
-# exact path).  A match inside a string only costs speed.  Both patterns start with a literal,
-# which the regex engine scans for quickly.
-_FLOAT_FRACTION = re.compile(rb"\.[0-9]+(?:e[-+][0-9]+)?[,}\]]")
-_FLOAT_EXPONENT = re.compile(rb"e[-+][0-9]+[,}\]]")
 # Bytes F0-F4 start code points beyond the BMP, the only case where code point order (orjson)
 # and UTF-16 order (RFC 8785) of member names can differ.
 _NON_BMP_LEADS = bytes(range(0xF0, 0xF5))
 _ALL_BUT_NON_BMP_LEADS = bytes(b for b in range(256) if b not in _NON_BMP_LEADS)
 
+# What _shape finds in a value.
+_NOT_PLAIN = 0  # a type outside the JSON types (Enum, UUID, orjson.Fragment, ...) or NaN/inf
+_HAS_FLOAT = 1  # plain JSON types, some finite floats
+_NO_FLOAT = 2  # plain JSON types, no float at all
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _shape(value: Any) -> int:
+    """Classify ``value`` by exact type, iteratively.
+
+    Call only after orjson encoded ``value``: that proves it acyclic and at most 255 deep, so
+    the walk ends.  Exact types, not isinstance: orjson encodes Enum, UUID and Fragment
+    natively, and the exact encoder refuses them; both paths must agree.
+    """
+    floats = False
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            push(item.values())
+        elif kind is list or kind is tuple:
+            push(item)
+        elif kind is float:
+            if item - item != 0.0:  # NaN or an infinity: orjson would have written null
+                return _NOT_PLAIN
+            floats = True
+        elif kind not in _PLAIN_SCALARS:
+            return _NOT_PLAIN
+    return _HAS_FLOAT if floats else _NO_FLOAT
+
 
 def _fast_output_is_canonical(out: bytes, value: Any) -> bool:
-    """True when orjson's sorted output ``out`` is provably the RFC 8785 form of ``value``."""
+    """True when orjson's sorted output ``out`` is provably the RFC 8785 form of ``value``.
+
+    It is when the value holds only plain JSON types and no float (orjson and ECMAScript
+    format numbers differently, and orjson's format changed between versions), no member name
+    beyond the BMP, and nesting within :data:`MAX_DEPTH`.  The test depends on no detail of
+    orjson's number formatting.
+    """
     return (
-        out[:1] in (b"{", b"[")
-        and (out.isascii() or not out.translate(None, _ALL_BUT_NON_BMP_LEADS))
-        and _FLOAT_FRACTION.search(out) is None
-        and _FLOAT_EXPONENT.search(out) is None
+        (out.isascii() or not out.translate(None, _ALL_BUT_NON_BMP_LEADS))
         and out.count(b"[") + out.count(b"{") <= MAX_DEPTH
-        and (b"null" not in out or _finite(value))  # orjson writes NaN and infinities as null
+        and _shape(value) == _NO_FLOAT
     )
 
 
@@ -69,6 +98,8 @@ def _reject_constant(name: str) -> Any:
 
 
 def _checked_int(text: str) -> int:
+    if len(text) > 17:  # sign + 16 digits; JSON has no leading zeros, so longer is too large
+        raise CodecError(Code.INTEGER_OUT_OF_RANGE, "integer outside ±(2**53-1)")
     value = int(text)
     if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
         return value
@@ -89,24 +120,36 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def _check_tree(value: Any, surrogates: bool, depth_limit: bool) -> None:
-    """Walk the parsed value for lone surrogates and excess depth (iterative, no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            if depth_limit and depth > MAX_DEPTH:
-                raise CodecError(Code.NESTING_TOO_DEEP, f"nesting deeper than {MAX_DEPTH}")
-            for key, member in item.items():
-                if surrogates:
+def _members(level: list[Any]) -> list[Any]:
+    """Every member of the containers in ``level`` (dict values and list items), in one list."""
+    return [m for item in level for m in (item.values() if type(item) is dict else item)]
+
+
+def _check_depth(value: Any) -> None:
+    """Raise NESTING_TOO_DEEP if containers nest past MAX_DEPTH [COD-JSON-007].
+
+    Level by level, keeping only containers: a list comprehension per level, so a wide
+    document costs a few C-speed passes rather than a Python step per node.
+    """
+    level = [value] if type(value) in (dict, list) else []
+    for _ in range(MAX_DEPTH):
+        level = [m for m in _members(level) if type(m) is dict or type(m) is list]
+        if not level:
+            return
+    raise CodecError(Code.NESTING_TOO_DEEP, f"nesting deeper than {MAX_DEPTH}")
+
+
+def _check_surrogates(value: Any) -> None:
+    """Raise LONE_SURROGATE if any member name or string holds one [COD-JSON-006]."""
+    level = [value]
+    while level:
+        for item in level:
+            if type(item) is str:
+                _check_string(item)
+            elif type(item) is dict:
+                for key in item:
                     _check_string(key)
-                stack.append((member, depth + 1))
-        elif isinstance(item, list):
-            if depth_limit and depth > MAX_DEPTH:
-                raise CodecError(Code.NESTING_TOO_DEEP, f"nesting deeper than {MAX_DEPTH}")
-            stack.extend((member, depth + 1) for member in item)
-        elif surrogates and isinstance(item, str):
-            _check_string(item)
+        level = _members([i for i in level if type(i) in (dict, list)])
 
 
 def _check_string(text: str) -> None:
@@ -136,19 +179,21 @@ def parse(data: bytes | bytearray | memoryview | str) -> Any:
             text = raw.decode("utf-8")  # [COD-JSON-001]
         except UnicodeDecodeError:
             raise CodecError(Code.INVALID_UTF8, "input is not well-formed UTF-8") from None
+    # More brackets than MAX_DEPTH is necessary, not sufficient, for excess depth: then walk.
     deep = raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
-    if not deep:
-        # Fast path: orjson parses; if re-encoding gives back the very same bytes, the text is
-        # in orjson's compact form, which cannot hold a duplicate name (a dict cannot), an
-        # unsafe integer (STRICT_INTEGER would have raised), a non-finite number, a lone
-        # surrogate or bad UTF-8 (orjson.loads rejects those).  Anything else takes the exact
-        # path below, which also names the rule broken.
-        try:
-            value = orjson.loads(raw)
-            if orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER) == raw:
-                return value
-        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
-            pass
+    # Fast path: orjson parses; if re-encoding gives back the very same bytes, the text is in
+    # orjson's compact form, which cannot hold a duplicate name (a dict cannot), an unsafe
+    # integer (STRICT_INTEGER would have raised), a non-finite number, a lone surrogate or bad
+    # UTF-8 (orjson.loads rejects those).  Anything else takes the exact path below, which
+    # also names the rule broken.
+    try:
+        value = orjson.loads(raw)
+        if orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER) == raw:
+            if deep:
+                _check_depth(value)
+            return value
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        pass
     try:
         value = json.loads(
             text,
@@ -163,17 +208,19 @@ def parse(data: bytes | bytearray | memoryview | str) -> Any:
         raise CodecError(Code.NESTING_TOO_DEEP, f"nesting deeper than {MAX_DEPTH}") from None
     except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
         raise CodecError(Code.PARSE_ERROR, f"not a JSON text: {exc}") from None
-    surrogates = b"\\u" in raw and _SURROGATE_ESCAPE.search(raw) is not None
-    if surrogates or deep:
-        _check_tree(value, surrogates, deep)
+    if deep:
+        _check_depth(value)
+    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw) is not None:
+        _check_surrogates(value)
     return value
 
 
 def canonicalize(value: Any) -> bytes:
     """Return the RFC 8785 (JCS) canonical UTF-8 bytes of a JSON value.
 
-    Accepts what :func:`parse` returns (dict with str keys, list, tuple, str, int, float,
-    bool, None).  Raises :class:`CodecError` with NOT_JSON_VALUE for any other type,
+    Accepts what :func:`parse` returns: dict with str keys, list, tuple, str, int, float,
+    bool, None (subclasses of these count as their base type).  Raises :class:`CodecError` with
+    NOT_JSON_VALUE for any other type (Enum, UUID, datetime, bytes, orjson.Fragment, ...),
     INTEGER_OUT_OF_RANGE for an int outside ±(2**53-1), NON_FINITE_NUMBER for NaN or
     infinity, LONE_SURROGATE for a str that is not valid Unicode, NESTING_TOO_DEEP past
     :data:`MAX_DEPTH`.
@@ -195,20 +242,12 @@ def dumps(value: Any) -> bytes:
     try:
         out = orjson.dumps(value, default=_refuse, option=_FAST_OPTIONS)
     except orjson.JSONEncodeError:
-        _jcs.check_value(value)  # raises the precise error
-        raise CodecError(Code.NOT_JSON_VALUE, "value cannot be encoded") from None
-    if out.count(b"[") + out.count(b"{") > MAX_DEPTH or (b"null" in out and not _finite(value)):
-        _jcs.check_value(value)
-    return out
-
-
-def _finite(value: Any) -> bool:
-    """True unless the value holds NaN or an infinity (C-speed check via the stdlib encoder)."""
-    try:
-        json.dumps(value, allow_nan=False, check_circular=False)
-    except (ValueError, TypeError):
-        return False
-    return True
+        out = None
+    if out is not None and out.count(b"[") + out.count(b"{") <= MAX_DEPTH and _shape(value):
+        return out
+    # Subclasses, NaN, unsafe integers, excess depth, foreign types: the exact encoder either
+    # raises the precise error or gives bytes that are valid (and canonical) JSON.
+    return _jcs.canonicalize(value)
 
 
 def _refuse(obj: Any) -> Any:

@@ -84,8 +84,10 @@ def _read_integrity(obj: Any) -> tuple[str, bytes]:
     if not isinstance(member, dict) or member.keys() != _MEMBERS:
         raise IntegrityError(Code.INTEGRITY_MALFORMED, "integrity must be {alg, kid, sig}")
     alg, kid, sig = member["alg"], member["kid"], member["sig"]
-    if not (isinstance(alg, str) and isinstance(kid, str) and isinstance(sig, str)) or not kid:
-        raise IntegrityError(Code.INTEGRITY_MALFORMED, "alg, kid and sig must be non-empty strings")
+    if not (isinstance(alg, str) and isinstance(kid, str) and isinstance(sig, str)):
+        raise IntegrityError(Code.INTEGRITY_MALFORMED, "alg, kid and sig must be strings")
+    if not (alg and kid and sig):
+        raise IntegrityError(Code.INTEGRITY_MALFORMED, "alg, kid and sig must be non-empty")
     try:
         signature = b64url_decode(sig)
     except ValueError:

@@ -139,7 +139,10 @@ def test_datetime_is_not_silently_encoded() -> None:
 
 @given(ijson_values)
 def test_dumps_round_trips(value: Any) -> None:
-    assert codec.parse(codec.dumps(value)) == codec.parse(json.dumps(value))
+    # compared as canonical bytes, so that 1 vs 1.0 or 0.0 vs -0.0 would show
+    back = codec.parse(codec.dumps(value))
+    assert codec.canonicalize(back) == rfc8785.dumps(value)
+    assert type(back) is type(value)
 
 
 def test_parse_accepts_str_and_memoryview() -> None:
@@ -154,3 +157,57 @@ def test_number_text_rejects_non_finite() -> None:
     with pytest.raises(CodecError) as info:
         _jcs.number_text(float("nan"))
     assert info.value.code == Code.NON_FINITE_NUMBER
+
+
+def test_foreign_types_are_refused_whatever_else_the_value_holds() -> None:
+    # orjson encodes these natively; the exact path refuses them; both paths must agree
+    import enum
+    import uuid
+
+    import orjson
+
+    class Colour(enum.Enum):
+        RED = 1
+
+    for foreign in (Colour.RED, uuid.UUID(int=1), orjson.Fragment(b'{"b":1,"a":2}')):
+        for value in ([foreign], {"x": foreign, "n": None}, [foreign, 1.5]):
+            for encode in (codec.canonicalize, codec.dumps):
+                with pytest.raises(CodecError) as info:
+                    encode(value)
+                assert info.value.code == Code.NOT_JSON_VALUE
+
+
+def test_subclasses_encode_as_their_base_type() -> None:
+    class Text(str):
+        pass
+
+    class Number(int):
+        pass
+
+    value = {Text("b"): [Number(2), Text("x")], "a": 1.5}
+    assert codec.canonicalize(value) == b'{"a":1.5,"b":[2,"x"]}'
+    assert codec.parse(codec.dumps(value)) == {"a": 1.5, "b": [2, "x"]}
+
+
+@pytest.mark.parametrize("value", [[1e16], {"a": 1e21}, [1e-7], 1e16, [[[5e-324]]]])
+def test_floats_alone_take_the_exact_path(value: Any) -> None:
+    # no other float beside them to hide a wrong fast-path verdict
+    assert codec.canonicalize(value) == rfc8785.dumps(value)
+
+
+def test_wide_shallow_text_is_accepted_and_deep_narrow_refused() -> None:
+    wide = b"[" + b",".join([b"[]"] * 5000) + b"]"
+    assert len(codec.parse(wide)) == 5000
+    assert len(codec.parse(wide.replace(b",", b", "))) == 5000  # the exact path too
+    deep = b"[" * 129 + b"]" * 129
+    for text in (deep, deep.replace(b"[", b"[ ")):
+        with pytest.raises(CodecError) as info:
+            codec.parse(text)
+        assert info.value.code == Code.NESTING_TOO_DEEP
+
+
+def test_long_integer_literal_is_out_of_range_not_a_parse_error() -> None:
+    for digits in (17, 5000, 100_000):
+        with pytest.raises(CodecError) as info:
+            codec.parse(b"[-" + b"9" * digits + b"]")
+        assert info.value.code == Code.INTEGER_OUT_OF_RANGE

@@ -23,8 +23,11 @@ def _rows(name: str) -> list[dict[str, Any]]:
     return rows
 
 
-@pytest.mark.parametrize("row", _rows("rfc8032-test1-3.json") + _rows("sign-input-first64.json"),
-                         ids=lambda r: r["source"][:40])
+@pytest.mark.parametrize(
+    "row",
+    _rows("rfc8032-test1-3.json") + _rows("sign-input-first64.json"),
+    ids=lambda r: r["source"][:40],
+)
 def test_rfc8032_vectors(row: dict[str, Any]) -> None:
     key = SigningKey(bytes.fromhex(row["secret_key_hex"]))
     assert key.verify_key.raw.hex() == row["public_key_hex"]
@@ -117,3 +120,30 @@ def test_empty_passphrase_is_refused() -> None:
     with pytest.raises(KeyMaterialError) as info:
         keyfile.signing_key_to_pem(SigningKey(bytes(32)), b"")
     assert info.value.code == Code.KEY_INVALID
+
+
+def test_key_file_of_another_curve_is_key_invalid() -> None:  # [IDN-KEY-007]
+    import base64
+
+    der = bytes.fromhex("302e020100300506032b657004220420") + bytes(range(32))
+    for oid_tail in (0x71, 0x6F):  # Ed448 and X448 object identifiers over 32 bytes
+        body = der.replace(b"\x2b\x65\x70", bytes([0x2B, 0x65, oid_tail]))
+        pem = (
+            b"-----BEGIN PRIVATE KEY-----\n"
+            + base64.encodebytes(body)
+            + b"-----END PRIVATE KEY-----\n"
+        )
+        with pytest.raises(KeyMaterialError) as info:
+            keyfile.signing_key_from_pem(pem)
+        assert info.value.code == Code.KEY_INVALID
+    # the unchanged structure is the key it claims to be
+    good = (
+        b"-----BEGIN PRIVATE KEY-----\n" + base64.encodebytes(der) + b"-----END PRIVATE KEY-----\n"
+    )
+    assert keyfile.signing_key_from_pem(good).seed == bytes(range(32))
+
+
+def test_marker_text_inside_a_plain_key_file_does_not_make_it_encrypted() -> None:
+    plain = keyfile.signing_key_to_pem(SigningKey(bytes(32)))
+    noted = plain + b"# -----BEGIN ENCRYPTED PRIVATE KEY----- (a comment)\n"
+    assert keyfile.signing_key_from_pem(noted).seed == bytes(32)

@@ -71,6 +71,9 @@ VALID_TEXTS = [  # (id suffix, requirements, text, comment)
     ("surrogate-pair-key", ["COD-JSON-006", "COD-JCS-004"], '{"\\ud834\\udd1e":"\\ud834\\udd1e"}', "a paired surrogate escape is one character"),
     ("unicode-raw", ["COD-JSON-001", "COD-JCS-004"], '{"名前":"智能体互联","é":"\u00e9"}', "raw non-ASCII UTF-8 passes through unchanged"),
     ("nested-integrity", ["COD-JCS-002"], '{"integrity":{"sig":"x","kid":"k","alg":"EdDSA"},"a":1}', "integrity is an ordinary member to the canonicaliser"),
+    ("lone-1e16", ["COD-JCS-003"], "[1e16]", "1e16 alone: ECMAScript writes all 17 digits (some orjson versions write 1e16)"),
+    ("member-1e21", ["COD-JCS-003"], '{"a":1e21}', "1e21 alone in an object: exponent form with an explicit sign"),
+    ("wide-shallow", ["COD-JSON-007"], "[" + ",".join(["[]"] * 200) + "]", "200 empty arrays: more than 128 brackets, but only 2 levels deep"),
 ]
 INVALID_TEXTS = [  # (id suffix, requirements, input (text or bytes), code, comment)
     ("utf8-overlong", ["COD-JSON-001"], bytes.fromhex("22c0af22"), -33101, "overlong encoding of '/'"),
@@ -119,6 +122,7 @@ INVALID_TEXTS = [  # (id suffix, requirements, input (text or bytes), code, comm
     ("short-unicode-escape", ["COD-JSON-002"], '"\\u12"', -32700, "\\u needs four hex digits"),
     ("unclosed", ["COD-JSON-002"], '{"a":[1,2}', -32700, "mismatched brackets"),
     ("nul-byte", ["COD-JSON-002"], bytes.fromhex("7b7d00"), -32700, "a NUL after the text"),
+    ("int-5000-digits", ["COD-JSON-004"], "[" + "1" * 5000 + "]", -33103, "5000 digits: refused for its length, before any conversion"),
 ]
 
 
@@ -273,6 +277,18 @@ def integrity_vectors() -> None:
 
 
 # ---------------------------------------------------------------- keys
+def _existing_encrypted_pem() -> str | None:
+    """Keep the committed encrypted PEM (its salt is random) so that a rerun changes nothing."""
+    path = ROOT / "identity" / "keys.json"
+    if not path.exists():
+        return None
+    for case in json.loads(path.read_text())["cases"]:
+        if case["id"] == "keys-pem-021-encrypted":
+            pem: str = case["input"]["pem"]
+            return pem
+    return None
+
+
 def key_vectors() -> None:
     cases: list[dict[str, Any]] = []
     rfc8037_x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
@@ -295,7 +311,7 @@ def key_vectors() -> None:
                       "input": {field: hexval}, "error": -33401, "comment": "wrong length"})
     k = Ed25519PrivateKey.from_private_bytes(SEED1)
     plain = k.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
-    enc = k.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(b"correct horse")).decode()
+    enc = _existing_encrypted_pem() or k.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(b"correct horse")).decode()
     ec_key = ec.derive_private_key(12345, ec.SECP256R1())
     ec_pem = ec_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
     pub_pem = k.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()

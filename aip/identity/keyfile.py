@@ -7,7 +7,7 @@ random source.  Reading and writing files is the caller's job (the node keeps ke
 
 from __future__ import annotations
 
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import (
     BestAvailableEncryption,
     Encoding,
@@ -48,12 +48,15 @@ def signing_key_from_pem(data: bytes, passphrase: bytes | None = None) -> Signin
     Raises :class:`KeyMaterialError`: KEY_PASSPHRASE_REQUIRED (encrypted, no passphrase),
     KEY_DECRYPTION_FAILED (wrong passphrase), KEY_INVALID (not PEM, not Ed25519).
     """
-    encrypted = _ENCRYPTED_MARK in data
+    if not isinstance(data, bytes):
+        raise KeyMaterialError(Code.KEY_INVALID, "a key file is bytes")
+    encrypted = data.lstrip().startswith(_ENCRYPTED_MARK)
     if encrypted and passphrase is None:
         raise KeyMaterialError(Code.KEY_PASSPHRASE_REQUIRED, "the key file is encrypted")
     try:
         key = load_pem_private_key(data, password=passphrase if encrypted else None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    # OpenSSL reports some malformed keys (an Ed448 OID over 32 bytes, say) as InternalError.
+    except (ValueError, TypeError, UnsupportedAlgorithm, InternalError):
         if encrypted:
             raise KeyMaterialError(Code.KEY_DECRYPTION_FAILED, "wrong passphrase") from None
         raise KeyMaterialError(Code.KEY_INVALID, "not a PEM Ed25519 private key") from None
@@ -69,6 +72,6 @@ def verify_key_from_pem(data: bytes) -> VerifyKey:
     """Load a SubjectPublicKeyInfo PEM Ed25519 public key; raises KEY_INVALID otherwise."""
     try:
         key = load_pem_public_key(data)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except (ValueError, TypeError, UnsupportedAlgorithm, InternalError):
         raise KeyMaterialError(Code.KEY_INVALID, "not a PEM public key") from None
     return VerifyKey.from_cryptography(key)

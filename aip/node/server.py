@@ -56,11 +56,14 @@ class NodeLimits:
     """The limits a node publishes in ``node.info`` and enforces [ARC-LIM-001]."""
 
     max_frame_bytes: int = 1_048_576
-    max_nesting_depth: int = MAX_DEPTH
 
     def to_wire(self) -> dict[str, int]:
-        """The ``limits`` member of ``node.info``."""
-        return {"maxFrameBytes": self.max_frame_bytes, "maxNestingDepth": self.max_nesting_depth}
+        """The ``limits`` member of ``node.info``.
+
+        The nesting depth is the codec's fixed limit (spec/02-codec.md), not a setting: a node
+        publishes what it enforces [ARC-LIM-001].
+        """
+        return {"maxFrameBytes": self.max_frame_bytes, "maxNestingDepth": MAX_DEPTH}
 
 
 class Node:
