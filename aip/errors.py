@@ -27,6 +27,7 @@ __all__ = [
     "IntegrityError",
     "KeyMaterialError",
     "RegistryEntry",
+    "error_object",
     "registry",
 ]
 
@@ -145,18 +146,31 @@ class AipError(Exception):
         return registry()[int(self.code)].retryable
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON-RPC ``error`` object for this failure: code, message, optional data.
+        """The JSON-RPC ``error`` object for this failure (see :func:`error_object`)."""
+        return error_object(self.code, self.message, self.data)
 
-        A code of our own (origin aip-ri) also carries ``data.parent``, the standard code a
-        peer that does not know ours falls back to [ARC-RPC-006].
-        """
-        out: dict[str, Any] = {"code": int(self.code), "message": self.message}
-        parent = registry()[int(self.code)].parent
-        if parent is not None:
-            out["data"] = {**(self.data or {}), "parent": parent}
-        elif self.data is not None:
-            out["data"] = self.data
-        return out
+
+def error_object(code: int, message: str, data: Any = None) -> dict[str, Any]:
+    """The JSON-RPC 2.0 error object (§5.1) for a registered ``code``; ``data=None`` omits it.
+
+    A code of our own (origin aip-ri) also carries ``data.parent``, the standard code that a
+    peer which does not know ours falls back to [ARC-RPC-006].  Local misuse raises:
+    ``ValueError`` for a code absent from ``spec/errors.json``, ``TypeError`` for an aip-ri
+    code whose ``data`` is not an object.
+    """
+    entry = registry().get(int(code))
+    if entry is None:
+        raise ValueError(f"error code {int(code)} is not in the registry")
+    body: dict[str, Any] = {"code": int(code), "message": message}
+    if entry.parent is not None:
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise TypeError(f"data of error {int(code)} must be an object")
+        data = {**data, "parent": entry.parent}
+    if data is not None:
+        body["data"] = data
+    return body
 
 
 class CodecError(AipError):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from aip.codec import MAX_SAFE_INTEGER, dumps, parse
-from aip.errors import AipError, Code, CodecError, registry
+from aip.errors import AipError, Code, CodecError, error_object
 
 __all__ = [
     "ErrorReply",
@@ -117,28 +117,6 @@ def _valid_id(value: Any) -> bool:
         and not isinstance(value, bool)
         and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
     )
-
-
-def error_object(code: int, message: str, data: Any = None) -> dict[str, Any]:
-    """The §5.1 error object for a registered ``code``; ``data=None`` leaves the member out.
-
-    For an ``aip-ri`` code the registered parent is added as ``data.parent`` [ARC-RPC-006].
-    Local misuse raises: ``ValueError`` for a code absent from ``spec/errors.json``,
-    ``TypeError`` for an ``aip-ri`` code whose ``data`` is not an object.
-    """
-    entry = registry().get(int(code))
-    if entry is None:
-        raise ValueError(f"error code {int(code)} is not in the registry")  # [ARC-RPC-006]
-    body: dict[str, Any] = {"code": int(code), "message": message}
-    if entry.parent is not None:
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise TypeError(f"data of error {int(code)} must be an object")
-        data = {**data, "parent": entry.parent}
-    if data is not None:
-        body["data"] = data
-    return body
 
 
 def _invalid(id_: JsonId, message: str) -> ErrorReply:
