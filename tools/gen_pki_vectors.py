@@ -539,6 +539,18 @@ ren = [
     rbad("pki-ren-036", ["IDN-CA-008"], -33401,
          "a valid rotation to the intermediate's own key", csr_seed_hex=INTER, rotation="valid"),
     rbad("pki-ren-037", ["IDN-REN-004"], -33605, "a P-256 CSR", csr_mutation="p256"),
+    rbad("pki-ren-038", ["IDN-REN-006"], -33612,
+         "the current certificate was already renewed (serial 150): it cannot be renewed again",
+         successor={"serial": 150, "time": plus(NA, days=-25)}),
+    rbad("pki-ren-039", ["IDN-REN-006", "IDN-ROT-003"], -33612,
+         "after a renewal, rotating the older certificate would branch the lineage",
+         successor={"serial": 150, "time": plus(NA, days=-25)}, csr_seed_hex=NEW,
+         rotation="valid"),
+    rok("pki-ren-040", ["IDN-ROT-003", "IDN-REN-006"],
+        "rotating the newest certificate retires the old key for the whole lineage: the renewed "
+        "predecessor (serial 100), still valid until then, is superseded too",
+        expected={"old_revoked_reason": 4}, successor={"serial": 150, "time": plus(NA, days=-25)},
+        present="successor", csr_seed_hex=NEW, rotation="valid", force=True),
 ]
 finish("identity.pki", "pki.renew",
        "Renewal and key rotation (Part 6 §6.5, §6.6). The current certificate is issued at "

@@ -504,7 +504,9 @@ def renew(data: dict[str, Any]) -> dict[str, Any]:
     ``dns``, ``ips``, ``revoke_reason`` (revoke the current certificate first), ``present``
     ("current" or "other_ca"), ``csr_seed_hex`` (default the agent seed), ``csr_cn``,
     ``csr_mutation``, ``rotation`` ("none", "valid", "by_new_key", "other_certificate",
-    "tampered"), ``new_serial``, ``new_validity_days``, ``force``.
+    "tampered"), ``new_serial``, ``new_validity_days``, ``force``, ``successor`` ({``serial``,
+    ``time``}: renew the current certificate over the same key first) with ``present``
+    "successor" to move that one forward instead.
     """
     ca = _ca(data)
     agent = _seed(data["agent_seed_hex"])
@@ -521,6 +523,13 @@ def renew(data: dict[str, Any]) -> dict[str, Any]:
     if "revoke_reason" in data:
         ca.revoke(current, data["revoke_reason"], _t(data["ca_time"]))
     presented = current
+    if "successor" in data:
+        step = data["successor"]
+        successor = ca.renew(
+            current, build_csr(agent, data["aic"]), _t(step["time"]), step["serial"]
+        )
+        if data.get("present") == "successor":
+            presented = successor
     if data.get("present") == "other_ca":
         presented = _ca(data, other=True).issue(
             data["aic"],
@@ -534,7 +543,7 @@ def renew(data: dict[str, Any]) -> dict[str, Any]:
     signature = None
     if mode != "none":
         signer = _seed(data["csr_seed_hex"]) if mode == "by_new_key" else agent
-        digest_of = certificate_der(current)
+        digest_of = certificate_der(presented)
         if mode == "other_certificate":
             digest_of = certificate_der(ca.root_certificate)
         signature = signer.sign(rotation_message(digest_of, csr_der))
