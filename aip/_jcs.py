@@ -15,7 +15,7 @@ from typing import Any
 
 from aip.errors import Code, CodecError
 
-__all__ = ["canonicalize", "check_value", "number_text"]
+__all__ = ["canonicalize", "number_text"]
 
 _MAX_SAFE_INTEGER = 2**53 - 1
 _MAX_DEPTH = 128
@@ -112,7 +112,3 @@ def canonicalize(value: Any) -> bytes:
     _encode(value, out, 0)
     return "".join(out).encode("utf-8")
 
-
-def check_value(value: Any) -> None:
-    """Raise :class:`CodecError` unless ``value`` is within the canonical encoder's domain."""
-    _encode(value, [], 0)

@@ -88,6 +88,14 @@ def test_runner_reports_wrong_outcomes() -> None:
         "t", "f", "codec", "t.op", case.requirements, "valid", {}, {"v": True}, None, "c"
     )
     assert not run_case(boolean, {"t.op": lambda _: {"v": 1}}).passed  # true is not 1
+    coded = Case("t", "f", "codec", "codec.canonicalize", case.requirements, "invalid",
+                 {"text": "[1,]"}, None, -33102, "c")
+    assert "raised -32700" in run_case(coded, OPERATIONS).detail  # wrong code is a failure
+
+    def crash(_: dict[str, object]) -> dict[str, object]:
+        raise RuntimeError("adapter bug")
+
+    assert "unexpected RuntimeError" in run_case(boolean, {"t.op": crash}).detail
     assert run_case(boolean, {"t.op": lambda _: {"v": True}}).passed
     summary = summarise([run_case(wrong, OPERATIONS)], REQUIREMENTS)
     assert all(row.failed == 1 for row in summary.values())
