@@ -44,3 +44,42 @@ def test_core_module_is_pure(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     for call in ("datetime.now(", "datetime.utcnow(", "date.today(", "urandom("):
         assert call not in text, f"{path.name} reads the clock or randomness: {call}"
+
+
+# Layers of docs/architecture.md, bottom first: a module may import its own layer and below.
+LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"aip._spec"}),
+    frozenset({"aip.errors", "aip"}),
+    frozenset({"aip._jcs", "aip.codec"}),
+    frozenset({"aip.identity.keys"}),
+    frozenset({"aip.identity.keyfile", "aip.identity.aic", "aip.integrity", "aip.jsonrpc",
+               "aip.models", "aip.identity"}),
+    frozenset({"aip.identity.certificates", "aip.identity.revocation", "aip.identity.chain",
+               "aip.identity.enrollment", "aip.identity.ca_profile", "aip.identity.ca_state",
+               "aip.identity.ca"}),
+    frozenset({"aip.node", "aip.node.datadir", "aip.node.server", "aip.cli"}),
+)
+
+
+def _layer_of(module: str) -> int:
+    for rank, members in enumerate(LAYERS):
+        if module in members:
+            return rank
+    raise AssertionError(f"{module} is in no layer of docs/architecture.md")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_point_down(path: Path) -> None:
+    module = _module_name(path)
+    rank = _layer_of(module)
+    for name in _imports(path):
+        if name == "aip" or name.startswith("aip."):
+            target = name if any(name in layer for layer in LAYERS) else name.rsplit(".", 1)[0]
+            assert _layer_of(target) <= rank, f"{module} (layer {rank}) imports {name}"
