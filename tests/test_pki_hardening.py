@@ -319,3 +319,25 @@ def test_state_snapshot_must_be_consistent() -> None:
     assert CaState.from_dict(data).revoked.keys() == {10}
     data["issued"] = []  # a revocation of a certificate the state does not know
     assert code_of(CaState.from_dict, data) is Code.INVALID_PARAMS
+
+
+def test_dates_from_2050_use_generalized_time_and_validate() -> None:
+    # RFC 5280 §4.1.2.5: UTCTime up to 2049, GeneralizedTime from 2050 on
+    from aip.identity.ca import DomainCA
+
+    start = NOW.replace(year=2049, month=12, day=1)
+    ca = DomainCA.create(
+        "example.org", ROOT_KEY, INTER_KEY, start, root_serial=1, intermediate_serial=2
+    )
+    leaf = ca.issue(AIC, AGENT_KEY.verify_key, Usage.CLIENT, start, 10)
+    der = certificate_der(leaf)
+    assert b"\x17\x0d491201" in der  # notBefore 2049-12-01 as UTCTime (tag 0x17)
+    assert b"\x18\x0f20500119" in der  # notAfter 2050-01-19 as GeneralizedTime (tag 0x18)
+    result = validate_chain(
+        leaf,
+        [ca.intermediate_certificate],
+        [ca.root_certificate],
+        now=start + days(49),
+        usage=Usage.CLIENT,
+    )
+    assert result.not_after == start + days(49)
