@@ -27,6 +27,7 @@ __all__ = [
     "IntegrityError",
     "KeyMaterialError",
     "RegistryEntry",
+    "SessionError",
     "error_object",
     "registry",
 ]
@@ -107,6 +108,15 @@ class Code(IntEnum):
     ROTATION_PROOF_INVALID = -33610
     SERIAL_INVALID = -33611
     CERTIFICATE_SUPERSEDED = -33612
+    HANDSHAKE_OUT_OF_ORDER = -33701
+    PROOF_MALFORMED = -33702
+    CHALLENGE_MISMATCH = -33703
+    AUDIENCE_MISMATCH = -33704
+    CLOCK_SKEW = -33705
+    CHALLENGE_REPLAYED = -33706
+    HANDSHAKE_TIMEOUT = -33707
+    PEER_AIC_MISMATCH = -33708
+    SESSION_EXPIRED = -33709
 
 @dataclass(frozen=True, slots=True)
 class RegistryEntry:
@@ -195,3 +205,7 @@ class CertificateError(AipError):
 
 class EnrollmentError(AipError):
     """The CA refuses an enrollment, renewal or revocation request (-336xx)."""
+
+
+class SessionError(AipError):
+    """A session handshake fails (-337xx); the peer's connection is then closed."""

@@ -57,6 +57,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"aip.identity.certificates", "aip.identity.revocation", "aip.identity.chain",
                "aip.identity.enrollment", "aip.identity.ca_profile", "aip.identity.ca_state",
                "aip.identity.ca"}),
+    frozenset({"aip.sessions", "aip.sessions.replay", "aip.sessions.proofs",
+               "aip.sessions.server", "aip.sessions.client"}),
     frozenset({"aip.node", "aip.node.datadir", "aip.node.server", "aip.cli"}),
 )
 
