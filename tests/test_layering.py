@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "aip"
-SHELLS = {"node", "cli.py", "transport", "_spec.py"}
+SHELLS = {"node", "cli.py", "transport", "client", "_spec.py"}
 FORBIDDEN = {"anyio", "websockets", "asyncio", "socket", "sqlite3", "time", "random", "secrets",
              "uuid", "threading", "subprocess", "os", "aip.node", "aip.cli", "aip.transport"}
 
@@ -59,7 +59,8 @@ LAYERS: tuple[frozenset[str], ...] = (
                "aip.identity.ca"}),
     frozenset({"aip.sessions", "aip.sessions.replay", "aip.sessions.proofs",
                "aip.sessions.server", "aip.sessions.client"}),
-    frozenset({"aip.node", "aip.node.datadir", "aip.node.server", "aip.cli"}),
+    frozenset({"aip.node", "aip.node.datadir", "aip.node.server", "aip.cli", "aip.client",
+               "aip.client.session"}),
 )
 
 

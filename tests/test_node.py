@@ -180,7 +180,7 @@ async def test_node_info(node: Node) -> None:
     assert info["nodeAic"] == str(node.identity.aic)
     assert info["domain"] == "localhost"
     assert info["limits"] == {"maxFrameBytes": 1048576, "maxNestingDepth": 128}
-    assert info["methods"] == ["node.info"]
+    assert info["methods"] == ["node.authenticate", "node.hello", "node.info"]
     schema = json.loads((spec_dir() / "schema" / "node-info.schema.json").read_text())
     jsonschema.validate(info, schema)  # the published schema describes what the node sends
     assert NodeInfo.model_validate(info).nodeAic == info["nodeAic"]
@@ -258,11 +258,12 @@ async def test_handler_bug_answers_internal_error(node: Node) -> None:
     def broken(params: dict[str, Any]) -> Any:
         raise RuntimeError("bug")
 
-    node._methods["test.broken"] = broken
-    node._before_authentication.add("test.broken")
+    working = node._methods["node.info"]
+    node._methods["node.info"] = broken
     async with asyncio.timeout(WAIT), connect(node.url) as ws:
-        reply = await _call(ws, b'{"jsonrpc":"2.0","method":"test.broken","id":"b"}')
+        reply = await _call(ws, b'{"jsonrpc":"2.0","method":"node.info","id":"b"}')
         assert (reply["error"]["code"], reply["id"]) == (Code.INTERNAL_ERROR, "b")
+        node._methods["node.info"] = working
         assert (await _call(ws, INFO))["id"] == 1
 
 

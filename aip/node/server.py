@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
@@ -26,17 +28,35 @@ from websockets.frames import CloseCode
 
 from aip.codec import MAX_DEPTH
 from aip.errors import Code
+from aip.identity.certificates import load_certificates
 from aip.jsonrpc import (
     ErrorReply,
     Handler,
+    Notification,
     Request,
     Response,
     decode_frame,
     dispatch,
     error_frame,
     expect_params,
+    result_frame,
 )
 from aip.node.datadir import DataDir, NodeIdentity
+from aip.sessions.proofs import CHALLENGE_SIZE, DEFAULT_SKEW, certificate_list
+from aip.sessions.replay import ReplayCache
+from aip.sessions.server import (
+    AUTHENTICATE,
+    HELLO,
+    Close,
+    Effect,
+    Input,
+    Pass,
+    Refuse,
+    Reply,
+    ServerConfig,
+    ServerHandshake,
+    State,
+)
 
 __all__ = ["PROTOCOL_VERSION", "Node", "NodeLimits", "serve"]
 
@@ -81,6 +101,7 @@ class Node:
         port: int = 8765,
         domain: str | None = None,
         limits: NodeLimits | None = None,
+        handshake_timeout: float = 10.0,
     ) -> None:
         self.data_path = Path(data_dir)
         self.host = host
@@ -90,9 +111,11 @@ class Node:
         self._data: DataDir | None = None
         self._server: Server | None = None
         self._methods: dict[str, Handler] = {"node.info": self._node_info}
-        # Methods a peer may call before session authentication [ARC-AUTH-001].
-        self._before_authentication: set[str] = {"node.info"}
         self._info: dict[str, Any] = {}
+        self._session: ServerConfig | None = None
+        self._handshake_timeout = timedelta(seconds=handshake_timeout)  # [SES-HSK-004]
+        # Remembers used challenges longer than any proof could still be accepted [SES-HSK-005].
+        self._replay = ReplayCache(self._handshake_timeout + 2 * DEFAULT_SKEW + timedelta(60))
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -117,7 +140,7 @@ class Node:
                 "trustBundle": [identity.trust_bundle_pem],
                 "nodeCertificate": identity.certificate_chain_pem,
                 "limits": self.limits.to_wire(),
-                "methods": sorted(self._methods),
+                "methods": sorted({*self._methods, HELLO, AUTHENTICATE}),
             }
             self._server = await ws_serve(
                 self._connection,
@@ -127,7 +150,19 @@ class Node:
                 max_size=self.limits.max_frame_bytes,  # larger: close 1009 [ARC-LIM-001]
                 logger=logger,
             )
+            self._session = ServerConfig(
+                aic=str(identity.aic),
+                key=identity.key,
+                certificates=certificate_list(load_certificates(identity.certificate_chain_pem)),
+                trust_roots=[identity.ca.root_certificate],
+                audiences=self._audiences(),
+                public_methods=frozenset({"node.info"}),  # [ARC-AUTH-001]
+                handshake_timeout=self._handshake_timeout,
+            )
         except BaseException:
+            if self._server is not None:
+                self._server.close()
+                self._server = None
             data.close()
             raise
         self._data = data
@@ -179,6 +214,16 @@ class Node:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"ws://{host}:{self.port}"
 
+    def _audiences(self) -> frozenset[str]:
+        """The URLs clients may name as audience: the bound address, and localhost for
+        loopback [SES-HSK-003]."""
+        assert self._server is not None
+        port = next(iter(self._server.sockets)).getsockname()[1]
+        hosts = {f"[{self.host}]" if ":" in self.host else self.host}
+        if self.host in ("127.0.0.1", "::1", "localhost"):
+            hosts |= {"localhost", "127.0.0.1"}
+        return frozenset(f"ws://{h}:{port}" for h in hosts)
+
     # --- methods -----------------------------------------------------------------------------
 
     def _node_info(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -188,26 +233,56 @@ class Node:
 
     # --- receive path ------------------------------------------------------------------------
 
-    def handle_message(self, message: str) -> bytes | None:
-        """Answer one received text message; returns the reply frame or None (no reply).
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
 
-        Never raises on any peer input: bad frames get the error reply of :mod:`aip.jsonrpc`,
-        a handler bug gets -32603 and a log entry.
+    def handle_message(self, handshake: ServerHandshake, message: str) -> Outcome:
+        """Answer one received text message on a connection in ``handshake``'s state.
+
+        Returns the frames to send (in order) and the close to perform after them, if any.
+        Never raises on peer input: bad frames get the error reply of :mod:`aip.jsonrpc`, a
+        handler bug gets -32603 and a log entry [SES-HSK-006].
         """
+        now = self._now()
         frame = decode_frame(message)
         if isinstance(frame, ErrorReply):
-            return frame.to_bytes()
+            return Outcome([frame.to_bytes()])
         if isinstance(frame, Response):
             # This node sends no requests yet: every response is unmatched [ARC-WS-002].
             logger.debug("discarding a response to unknown id %r", frame.id)
-            return None
-        if frame.method not in self._before_authentication:  # [ARC-AUTH-001]
-            # No session method exists yet (Part 7), so no connection is ever authenticated.
-            if isinstance(frame, Request):
-                return error_frame(
-                    frame.id, (Code.AUTHENTICATION_REQUIRED, "authenticate the session first", None)
-                )
-            return None
+            return Outcome([])
+        outcome = self._effects(handshake, frame, handshake.handle(Input.TICK, now))
+        if outcome.close is not None:
+            return outcome
+        kind = _INPUTS.get(frame.method, Input.CALL) if isinstance(frame, Request) else Input.CALL
+        challenge = secrets.token_bytes(CHALLENGE_SIZE) if kind is Input.HELLO else b""
+        effects = handshake.handle(
+            kind, now, method=frame.method, params=frame.params, challenge=challenge
+        )
+        return self._effects(handshake, frame, effects)
+
+    def _effects(
+        self, handshake: ServerHandshake, frame: Request | Notification, effects: list[Effect]
+    ) -> Outcome:
+        """Carry out the handshake's effects for one frame (see :mod:`aip.sessions.server`)."""
+        out = Outcome([])
+        answer = frame.id if isinstance(frame, Request) else None
+        for effect in effects:
+            if isinstance(effect, Reply) and isinstance(frame, Request):
+                out.frames.append(result_frame(answer, effect.result))
+            elif isinstance(effect, Refuse) and isinstance(frame, Request):
+                out.frames.append(error_frame(answer, effect.error))
+            elif isinstance(effect, Pass):
+                reply = self._dispatch(frame)
+                if reply is not None:
+                    out.frames.append(reply)
+            elif isinstance(effect, Close):
+                out.close = effect
+        if handshake.state is State.AUTHENTICATED and out.close is None:
+            logger.debug("session %s", handshake.session_aic)
+        return out
+
+    def _dispatch(self, frame: Request | Notification) -> bytes | None:
         try:
             return dispatch(self._methods, frame)
         except Exception:
@@ -216,18 +291,58 @@ class Node:
                 return error_frame(frame.id, (Code.INTERNAL_ERROR, "internal error", None))
             return None
 
+    def _wait(self, handshake: ServerHandshake, now: datetime) -> float:
+        """Seconds until the handshake next needs a tick (timeout or certificate expiry)."""
+        if handshake.state is State.AUTHENTICATED:
+            assert handshake.session_expires is not None
+            until = handshake.session_expires - now + timedelta(seconds=1)
+        else:
+            until = handshake.opened_at + handshake.config.handshake_timeout - now
+        return max(0.0, min(until.total_seconds(), 60.0))
+
     async def _connection(self, ws: ServerConnection) -> None:
+        config = self._session
+        assert config is not None  # set by start() before the listener accepts anything
+        handshake = ServerHandshake(config, self._now(), self._replay)
         try:
             while True:
-                message = await ws.recv()  # invalid UTF-8 text: websockets closes 1007
+                try:
+                    async with asyncio.timeout(self._wait(handshake, self._now())):
+                        message = await ws.recv()  # invalid UTF-8 text: websockets closes 1007
+                except TimeoutError:
+                    closing = [
+                        e for e in handshake.handle(Input.TICK, self._now()) if isinstance(e, Close)
+                    ]
+                    if closing:
+                        await ws.close(closing[0].status, _reason(closing[0]))
+                        return
+                    continue
                 if isinstance(message, bytes):  # [ARC-WS-001]
                     await ws.close(CloseCode.UNSUPPORTED_DATA, "binary messages are not accepted")
                     return
-                reply = self.handle_message(message)
-                if reply is not None:
+                outcome = self.handle_message(handshake, message)
+                for reply in outcome.frames:
                     await ws.send(reply, text=True)
+                if outcome.close is not None:
+                    await ws.close(outcome.close.status, _reason(outcome.close))
+                    return
         except ConnectionClosed:
             return
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one received message leads to: frames to send, then possibly a close."""
+
+    frames: list[bytes]
+    close: Close | None = None
+
+
+_INPUTS = {HELLO: Input.HELLO, AUTHENTICATE: Input.AUTHENTICATE}
+
+
+def _reason(close: Close) -> str:
+    return f"{int(close.code)} {close.code.name}"
 
 
 async def serve(

@@ -1,0 +1,174 @@
+"""An authenticated client session over one WebSocket (shell: sockets, clock, randomness).
+
+:func:`connect` dials a node, runs the in-band handshake of spec Part 7 and returns a
+:class:`Session` bound to our AIC and to the server's proven AIC; :meth:`Session.call` then sends
+requests with bounded waits, several in flight at once.  A failure to authenticate the server
+closes the connection before any other request is sent [ARC-AUTH-002].
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
+
+from aip.codec import dumps
+from aip.errors import AipError, Code, registry
+from aip.identity.chain import ValidatedAgent
+from aip.identity.keys import SigningKey
+from aip.jsonrpc import Request, Response, decode_frame, error_frame
+from aip.sessions.client import ClientHandshake
+from aip.sessions.proofs import CHALLENGE_SIZE
+from aip.sessions.server import AUTHENTICATE, HELLO
+
+__all__ = ["AgentIdentity", "ConnectionLost", "Session", "connect"]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIdentity:
+    """What an agent needs to prove itself: AIC, key, clientAuth chain (PEM), trusted roots."""
+
+    aic: str
+    key: SigningKey
+    certificates: Sequence[str]
+    trust_roots: Sequence[Any]
+
+
+class ConnectionLost(AipError):
+    """The connection closed, or could not be opened; pending calls fail with it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Code.INTERNAL_ERROR, message)
+
+
+def _remote_error(error: dict[str, Any]) -> AipError:
+    """The peer's error object as an AipError (unknown codes become InvalidAgentResponse)."""
+    raw = error["code"]
+    if raw in registry():
+        return AipError(Code(raw), str(error.get("message", "")), data=error.get("data"))
+    return AipError(Code.INVALID_AGENT_RESPONSE, "unregistered error code", data={"code": raw})
+
+
+class Session:
+    """An open, authenticated connection.  Use :func:`connect` to make one."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self._ws = ws
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._reader = asyncio.create_task(self._read())
+        self.aic: str | None = None
+        self.server: ValidatedAgent | None = None
+
+    async def call(
+        self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 10.0
+    ) -> Any:
+        """Send a request and wait at most ``timeout`` seconds for its result.
+
+        Raises the peer's error as :class:`AipError` (its registry code), ``TimeoutError``, or
+        :class:`ConnectionLost`.
+        """
+        ident = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[ident] = future
+        frame: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": ident}
+        if params is not None:
+            frame["params"] = params
+        try:
+            await self._ws.send(dumps(frame), text=True)
+            async with asyncio.timeout(timeout):
+                return await future
+        except ConnectionClosed:
+            raise ConnectionLost("the connection closed") from None
+        finally:
+            self._pending.pop(ident, None)
+
+    async def _read(self) -> None:
+        try:
+            async for message in self._ws:
+                if isinstance(message, bytes):
+                    await self._ws.close(1003, "binary messages are not accepted")
+                    break
+                frame = decode_frame(message)
+                if isinstance(frame, Response):
+                    future = self._pending.get(frame.id) if isinstance(frame.id, int) else None
+                    if future is not None and not future.done():
+                        if frame.error is None:
+                            future.set_result(frame.result)
+                        else:
+                            future.set_exception(_remote_error(frame.error))
+                elif isinstance(frame, Request):  # no handlers yet: the SDK serves nothing
+                    error = AipError(Code.METHOD_NOT_FOUND, f"unknown method {frame.method!r}")
+                    await self._ws.send(error_frame(frame.id, error), text=True)
+        except ConnectionClosed:
+            pass
+        finally:
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(ConnectionLost("the connection closed"))
+
+    async def close(self) -> None:
+        """Close the connection and stop reading; pending calls fail with ConnectionLost."""
+        await self._ws.close()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+async def connect(
+    url: str,
+    identity: AgentIdentity,
+    expected_server_aic: str,
+    *,
+    timeout: float = 10.0,
+) -> Session:
+    """Dial ``url``, authenticate both ways, and return the session.
+
+    Raises the handshake's :class:`AipError` (Part 7 and Part 6 codes) after closing the
+    connection with status 1008, or :class:`ConnectionLost` if the node cannot be reached.
+    """
+    try:
+        ws = await ws_connect(url, compression=None, open_timeout=timeout)
+    except (OSError, InvalidURI, WebSocketException, TimeoutError) as exc:
+        raise ConnectionLost(f"cannot open {url}: {exc}") from None
+    session = Session(ws)
+    handshake = ClientHandshake(
+        aic=identity.aic,
+        key=identity.key,
+        certificates=identity.certificates,
+        trust_roots=identity.trust_roots,
+        audience=url,
+        expected_server_aic=expected_server_aic,
+    )
+    try:
+        hello = await session.call(
+            HELLO, handshake.hello(secrets.token_bytes(CHALLENGE_SIZE)), timeout=timeout
+        )
+        proof = handshake.on_hello(hello, datetime.now(UTC))
+        done = await session.call(AUTHENTICATE, proof, timeout=timeout)
+        session.aic = handshake.on_authenticated(done)
+    except BaseException as exc:
+        if isinstance(exc, AipError) and not isinstance(exc, ConnectionLost):
+            await ws.close(1008, f"{int(exc.code)} {exc.code.name}")  # [ARC-AUTH-002]
+        await session.close()
+        raise
+    session.server = handshake.server
+    return session
