@@ -59,7 +59,8 @@ LAYERS: tuple[frozenset[str], ...] = (
                "aip.identity.ca"}),
     frozenset({"aip.sessions", "aip.sessions.replay", "aip.sessions.proofs",
                "aip.sessions.server", "aip.sessions.client"}),
-    frozenset({"aip.node", "aip.node.datadir", "aip.node.server", "aip.cli", "aip.client",
+    frozenset({"aip.node", "aip.node.datadir", "aip.node.atr", "aip.node.server", "aip.cli",
+               "aip.client",
                "aip.client.session"}),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as raw_connect
 from websockets.exceptions import ConnectionClosed
 
-from aip.client import AgentIdentity, connect
+from aip.client import AgentIdentity, connect, enroll
 from aip.errors import AipError, Code
 from aip.identity.certificates import Usage, certificate_pem
 from aip.identity.keys import SigningKey
@@ -123,3 +124,58 @@ async def test_unreachable_node() -> None:
     with pytest.raises(AipError) as info:
         await connect("ws://127.0.0.1:1", AgentIdentity(AIC, AGENT_KEY, [], []), AIC, timeout=2)
     assert info.value.code is Code.INTERNAL_ERROR
+
+
+# --- enrollment over the wire -------------------------------------------------------------------
+
+OTHER_AIC = "1.2.156.3088.1.1.34C2.478BDF.1.0000"
+
+
+async def test_enroll_then_authenticate(node: Node, tmp_path: Path) -> None:
+    token = node.enrollment.issue_token(AIC)
+    key = SigningKey(b"\x78" * 32)
+    async with asyncio.timeout(WAIT):
+        identity = await enroll(
+            node.url,
+            token,
+            AIC,
+            key,
+            usages=(Usage.CLIENT, Usage.SERVER),
+            ca_fingerprint=node.identity.ca_fingerprint,
+        )
+        session = await connect(node.url, identity, str(node.identity.aic))
+        assert session.aic == AIC
+        await session.close()
+        with pytest.raises(AipError) as reused:  # one-time [IDN-ENR-006]
+            await enroll(node.url, token, AIC, key)
+        assert reused.value.code is Code.ENROLLMENT_TOKEN_USED
+        other = node.enrollment.issue_token(OTHER_AIC)
+        with pytest.raises(AipError) as mismatch:  # bound to one AIC [IDN-ENR-005]
+            await enroll(node.url, other, AIC, key)
+        assert mismatch.value.code is Code.ENROLLMENT_AIC_MISMATCH
+        with pytest.raises(AipError) as unknown:
+            await enroll(node.url, "aipt1." + "A" * 43, AIC, key)
+        assert unknown.value.code is Code.ENROLLMENT_TOKEN_UNKNOWN
+        with pytest.raises(AipError) as wrong_root:
+            await enroll(node.url, other, OTHER_AIC, key, ca_fingerprint="00" * 32)
+        assert wrong_root.value.code is Code.CERTIFICATE_CHAIN_INVALID
+    # what the node acknowledged is on disk: a restarted node knows the used token and the certs
+    serials = set(node.identity.ca.state.issued)
+    await node.stop()
+    again = Node(node.data_path, port=0)
+    async with asyncio.timeout(WAIT), again:
+        assert serials <= set(again.identity.ca.state.issued)
+        with pytest.raises(AipError) as after_restart:
+            await enroll(again.url, token, AIC, key)
+        assert after_restart.value.code is Code.ENROLLMENT_TOKEN_USED
+        session = await connect(again.url, identity, str(again.identity.aic))
+        await session.close()
+    await node.start()  # the fixture stops it again
+
+
+async def test_enroll_refuses_bad_params(node: Node) -> None:
+    frame = b'{"jsonrpc":"2.0","method":"atr.enroll","params":{"token":1},"id":1}'
+    async with asyncio.timeout(WAIT), raw_connect(node.url) as ws:
+        await ws.send(frame, text=True)
+        reply = json.loads(await ws.recv())
+    assert reply["error"]["code"] == Code.INVALID_PARAMS

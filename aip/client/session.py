@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import secrets
 from collections.abc import Sequence
@@ -24,14 +25,17 @@ from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketExcepti
 
 from aip.codec import dumps
 from aip.errors import AipError, Code, registry
-from aip.identity.chain import ValidatedAgent
+from aip.identity.aic import parse_aic
+from aip.identity.certificates import Usage, certificate_der, load_certificates
+from aip.identity.chain import ValidatedAgent, validate_chain
+from aip.identity.enrollment import ENROLL_METHOD, build_csr
 from aip.identity.keys import SigningKey
 from aip.jsonrpc import Request, Response, decode_frame, error_frame
 from aip.sessions.client import ClientHandshake
 from aip.sessions.proofs import CHALLENGE_SIZE
 from aip.sessions.server import AUTHENTICATE, HELLO
 
-__all__ = ["AgentIdentity", "ConnectionLost", "Session", "connect"]
+__all__ = ["AgentIdentity", "ConnectionLost", "Session", "connect", "enroll"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,3 +176,49 @@ async def connect(
         raise
     session.server = handshake.server
     return session
+
+
+async def enroll(
+    url: str,
+    token: str,
+    aic: str,
+    key: SigningKey,
+    *,
+    usages: Sequence[Usage] = (Usage.CLIENT,),
+    ca_fingerprint: str | None = None,
+    timeout: float = 10.0,
+) -> AgentIdentity:
+    """Redeem an enrollment token at the node and return the identity to :func:`connect` with.
+
+    Sends a CSR for ``aic`` over ``key`` with ``atr.enroll`` (no session is needed: the token
+    is the credential), then checks what comes back: each certificate validates under the
+    returned root for its usage, names ``aic`` and carries ``key``; if ``ca_fingerprint`` (the
+    SHA-256 of the root, as ``aip node`` prints it) is given, the root must match it.  The
+    returned identity holds the clientAuth chain.  Raises the node's refusal (Part 6 codes),
+    CERTIFICATE_CHAIN_INVALID for an unexpected root, or :class:`ConnectionLost`.
+    """
+    try:
+        ws = await ws_connect(url, compression=None, open_timeout=timeout)
+    except (OSError, InvalidURI, WebSocketException, TimeoutError) as exc:
+        raise ConnectionLost(f"cannot open {url}: {exc}") from None
+    async with Session(ws) as session:
+        params = {
+            "token": token,
+            "csr": build_csr(key, aic).decode("ascii"),
+            "usages": [str(u) for u in usages],
+        }
+        result = await session.call(ENROLL_METHOD, params, timeout=timeout)
+    roots = load_certificates("".join(result["trustBundle"]))
+    if (
+        ca_fingerprint is not None
+        and hashlib.sha256(certificate_der(roots[0])).hexdigest() != ca_fingerprint.lower()
+    ):
+        raise AipError(Code.CERTIFICATE_CHAIN_INVALID, "the node's root is not the one expected")
+    now = datetime.now(UTC)
+    for usage in usages:
+        chain = result["certificates"][str(usage)]
+        agent = validate_chain(chain[0], chain[1:], roots, now=now, usage=usage)
+        if agent.aic != str(parse_aic(aic)) or agent.key != key.verify_key:
+            raise AipError(Code.INVALID_AGENT_RESPONSE, "the certificate is not for us")
+    client = result["certificates"].get(str(Usage.CLIENT), [])
+    return AgentIdentity(str(parse_aic(aic)), key, client, roots)

@@ -34,6 +34,7 @@ from aip.identity.keys import SigningKey, VerifyKey, b64url_decode, b64url_encod
 
 __all__ = [
     "DEFAULT_TOKEN_TTL",
+    "ENROLL_METHOD",
     "MAX_SECRET_SIZE",
     "MIN_SECRET_SIZE",
     "ROTATION_CONTEXT",
@@ -56,6 +57,8 @@ DEFAULT_TOKEN_TTL = timedelta(hours=24)  # [IDN-ENR-003]
 MIN_SECRET_SIZE = 16
 MAX_SECRET_SIZE = 64
 ROTATION_CONTEXT = b"aip-key-rotation-v1\x00"  # [IDN-ROT-002]
+
+ENROLL_METHOD = "atr.enroll"  # the wire method that redeems a token (Part 6 §6.4)
 
 
 def _fail(code: Code, why: str) -> EnrollmentError:

@@ -49,8 +49,14 @@ from aip.identity.keys import SigningKey
 if sys.platform != "win32":
     import fcntl
 
-__all__ = ["CONFIG_FORMAT", "DEFAULT_DOMAIN", "SCHEMA_VERSION", "DataDir", "DataDirError",
-           "NodeIdentity"]
+__all__ = [
+    "CONFIG_FORMAT",
+    "DEFAULT_DOMAIN",
+    "SCHEMA_VERSION",
+    "DataDir",
+    "DataDirError",
+    "NodeIdentity",
+]
 
 CONFIG_FORMAT = "aip-node/1"
 SCHEMA_VERSION = 1
@@ -196,6 +202,13 @@ class DataDir:
                 lock.close()
             raise
         return cls(root, identity, database, lock, created)
+
+    def save_ca_state(self) -> None:
+        """Write the CA's state (issued, revoked, tokens) to disk atomically and durably.
+
+        Call after every change and before acknowledging it.  Raises ``OSError``.
+        """
+        _save_state(self.paths(self.path), self.identity.ca)
 
     def close(self) -> None:
         """Close the database and release the directory lock; safe to call twice."""

@@ -41,6 +41,7 @@ from aip.jsonrpc import (
     expect_params,
     result_frame,
 )
+from aip.node.atr import ENROLL, Enrollment
 from aip.node.datadir import DataDir, NodeIdentity
 from aip.sessions.proofs import CHALLENGE_SIZE, DEFAULT_SKEW, certificate_list
 from aip.sessions.replay import ReplayCache
@@ -140,7 +141,7 @@ class Node:
                 "trustBundle": [identity.trust_bundle_pem],
                 "nodeCertificate": identity.certificate_chain_pem,
                 "limits": self.limits.to_wire(),
-                "methods": sorted({*self._methods, HELLO, AUTHENTICATE}),
+                "methods": sorted({*self._methods, ENROLL, HELLO, AUTHENTICATE}),
             }
             self._server = await ws_serve(
                 self._connection,
@@ -150,13 +151,16 @@ class Node:
                 max_size=self.limits.max_frame_bytes,  # larger: close 1009 [ARC-LIM-001]
                 logger=logger,
             )
+            self.enrollment = Enrollment(data, self._now)
+            self._methods[ENROLL] = self.enrollment.enroll
             self._session = ServerConfig(
                 aic=str(identity.aic),
                 key=identity.key,
                 certificates=certificate_list(load_certificates(identity.certificate_chain_pem)),
                 trust_roots=[identity.ca.root_certificate],
                 audiences=self._audiences(),
-                public_methods=frozenset({"node.info"}),  # [ARC-AUTH-001]
+                # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token
+                public_methods=frozenset({"node.info", ENROLL}),
                 handshake_timeout=self._handshake_timeout,
             )
         except BaseException:

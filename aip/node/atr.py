@@ -1,0 +1,93 @@
+"""Enrollment over the wire: ``atr.enroll`` on the node (shell: clock, randomness, files).
+
+An operator issues a one-time token for an AIC (:meth:`Enrollment.issue_token`); the agent
+sends it with a CSR to ``atr.enroll`` — before any session, since the token is its credential —
+and receives its certificates.  Every change to the CA is written to disk before it is
+acknowledged, and rolled back in memory if that write fails, so an answer the agent receives is
+never lost and a failure never burns the token [IDN-ENR-006].
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aip.errors import AipError, Code
+from aip.identity.ca_state import CaState
+from aip.identity.certificates import (
+    MAX_SERIAL,
+    Usage,
+    certificate_pem,
+    inspect_agent_certificate,
+)
+from aip.identity.enrollment import DEFAULT_TOKEN_TTL, ENROLL_METHOD
+from aip.jsonrpc import expect_params
+from aip.node.datadir import DataDir
+
+__all__ = ["ENROLL", "Enrollment"]
+
+ENROLL = ENROLL_METHOD
+
+
+class Enrollment:
+    """The node's enrollment desk, over its data directory's CA."""
+
+    def __init__(self, data: DataDir, clock: Callable[[], datetime] | None = None) -> None:
+        self._data = data
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def _commit(self, change: Callable[[], Any]) -> Any:
+        """Apply ``change`` to the CA, persist it, or undo it if persisting fails."""
+        ca = self._data.identity.ca
+        before = ca.state.to_dict()
+        try:
+            result = change()
+            self._data.save_ca_state()
+        except BaseException:
+            ca.state = CaState.from_dict(before)
+            raise
+        return result
+
+    def issue_token(self, aic: str, ttl: timedelta = DEFAULT_TOKEN_TTL) -> str:
+        """Operator: a one-time enrollment token for ``aic`` (24 h by default), persisted.
+
+        Raises :class:`~aip.errors.AicError` for a bad AIC, ``OSError`` if it cannot be saved.
+        """
+        secret = secrets.token_bytes(32)
+        token: str = self._commit(
+            lambda: self._data.identity.ca.issue_token(aic, secret, self._clock(), ttl)
+        )
+        return token
+
+    def enroll(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``atr.enroll {token, csr, usages}``: redeem the token, return the certificates.
+
+        Params: ``token`` (text), ``csr`` (PEM), ``usages`` (a list of "clientAuth" and/or
+        "serverAuth").  Result: ``certificates`` (usage -> [leaf PEM, intermediate PEM]) and
+        ``trustBundle`` ([root PEM]).  Refusals carry the -336xx / -335xx codes of Part 6.
+        """
+        expect_params(params, required=frozenset({"token", "csr", "usages"}))
+        token, csr, usages = params["token"], params["csr"], params["usages"]
+        if not (isinstance(token, str) and isinstance(csr, str) and isinstance(usages, list)):
+            raise AipError(Code.INVALID_PARAMS, "token and csr are text, usages a list")
+        try:
+            wanted = [Usage(u) for u in usages]
+        except ValueError:
+            raise AipError(Code.INVALID_PARAMS, "usages are clientAuth and serverAuth") from None
+        ca = self._data.identity.ca
+        serials = [secrets.randbelow(MAX_SERIAL) + 1 for _ in wanted]
+        now = self._clock()
+        issued = self._commit(lambda: ca.enroll(token, csr, now, wanted, serials))
+        intermediate = ca.chain_pem().decode("ascii")
+        return {
+            "certificates": {
+                str(inspect_agent_certificate(cert).usage): [
+                    certificate_pem(cert).decode("ascii"),
+                    intermediate,
+                ]
+                for cert in issued
+            },
+            "trustBundle": [ca.trust_bundle_pem().decode("ascii")],
+        }
