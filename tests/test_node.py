@@ -180,7 +180,7 @@ async def test_node_info(node: Node) -> None:
     assert info["nodeAic"] == str(node.identity.aic)
     assert info["domain"] == "localhost"
     assert info["limits"] == {"maxFrameBytes": 1048576, "maxNestingDepth": 128}
-    assert info["methods"] == ["node.authenticate", "node.hello", "node.info"]
+    assert info["methods"] == ["atr.enroll", "node.authenticate", "node.hello", "node.info"]
     schema = json.loads((spec_dir() / "schema" / "node-info.schema.json").read_text())
     jsonschema.validate(info, schema)  # the published schema describes what the node sends
     assert NodeInfo.model_validate(info).nodeAic == info["nodeAic"]
@@ -210,7 +210,8 @@ GARBAGE: list[tuple[bytes, int, object]] = [
     (b'{"jsonrpc":"2.0","method":"node.info","id":[7]}', Code.INVALID_REQUEST, None),
     # before session authentication only node.info is served [ARC-AUTH-001]
     (b'{"jsonrpc":"2.0","method":"no.such","id":8}', Code.AUTHENTICATION_REQUIRED, 8),
-    (b'{"jsonrpc":"2.0","method":"atr.enroll","id":"9"}', Code.AUTHENTICATION_REQUIRED, "9"),
+    (b'{"jsonrpc":"2.0","method":"aip.rpc","id":"9"}', Code.AUTHENTICATION_REQUIRED, "9"),
+    (b'{"jsonrpc":"2.0","method":"atr.enroll","id":"e"}', Code.INVALID_PARAMS, "e"),
     (b'{"jsonrpc":"2.0","method":"node.info","params":{"x":1},"id":10}', Code.INVALID_PARAMS, 10),
     (b'{"jsonrpc":"2.0","method":"node.info","params":[],"id":11}', Code.INVALID_PARAMS, 11),
 ]
