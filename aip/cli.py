@@ -25,6 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from aip.cli_agent import (
+    call_arguments,
+    enroll_arguments,
+    run_call,
+    run_enroll,
+    run_token,
+    token_arguments,
+)
+
 __all__ = ["COMMANDS", "PLUGIN_MODULES", "Command", "build_parser", "main"]
 
 DEFAULT_DATA_DIR = "./.aip-node"
@@ -123,6 +132,13 @@ def _fail(command: str, reason: str) -> int:
 
 COMMANDS: list[Command] = [
     Command("node", "run the local discovery node", _node_arguments, _run_node),
+    Command(
+        "token", "issue a one-time enrollment token (node operator)", token_arguments, run_token
+    ),
+    Command(
+        "enroll", "enroll an agent at a node and save its identity", enroll_arguments, run_enroll
+    ),
+    Command("call", "call a method on a node as an enrolled agent", call_arguments, run_call),
 ]
 
 # Modules with ``register(subparsers) -> None``, owned elsewhere.

@@ -15,6 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from aip import cli
+from aip.errors import Code
 
 WAIT = 10.0  # seconds: bound on process start-up, replies and exit
 
@@ -155,3 +156,59 @@ def test_plugins_skip_only_missing_modules(
     with pytest.raises(ModuleNotFoundError) as info:
         cli._load_plugin("aip_broken_plugin")
     assert info.value.name == "aip_missing_dependency_xyz"
+
+
+async def _aip(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aip.cli", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_operator_token_agent_enroll_and_call(tmp_path: Path) -> None:
+    data = tmp_path / "node"
+    agent_aic = "1.2.156.3088.1.1.34C2.478BDF.3GF546.0JU4"
+    async with asyncio.timeout(3 * WAIT):
+        proc = await _start("--data", str(data), "--json")
+        try:
+            (line,) = await _read_lines(proc, 1)
+            facts = orjson.loads(line)
+            url, node_aic = facts["url"], facts["nodeAic"]
+            code, token, err = await _aip(
+                "token", "--data", str(data), "--node", url, "--aic", agent_aic
+            )
+            assert code == 0, err
+            identity = tmp_path / "agent"
+            code, out, err = await _aip(
+                "enroll", "--node", url, "--token", token.strip(), "--aic", agent_aic,
+                "--identity", str(identity), "--ca-fingerprint", facts["caFingerprint"], "--json",
+            )
+            assert code == 0, err
+            assert orjson.loads(out)["aic"] == agent_aic
+            assert (identity / "agent.key").stat().st_mode & 0o077 == 0
+            code, out, err = await _aip(
+                "call", "node.info", "--identity", str(identity), "--node", url,
+                "--node-aic", node_aic,
+            )
+            assert code == 0, err
+            assert orjson.loads(out)["nodeAic"] == node_aic
+            # an agent is not the operator: no tokens for it [ARC-AUTH-001]
+            code, out, err = await _aip(
+                "call", "atr.issueToken", '{"aic": "' + agent_aic + '"}', "--identity",
+                str(identity), "--node", url, "--node-aic", node_aic,
+            )
+            assert code == 1
+            assert str(int(Code.AUTHORIZATION_FAILED)) in err
+            # the token was used: a second enrollment is refused with its code
+            code, out, err = await _aip(
+                "enroll", "--node", url, "--token", token.strip(), "--aic", agent_aic,
+                "--identity", str(tmp_path / "again"),
+            )
+            assert code == 1
+            assert str(int(Code.ENROLLMENT_TOKEN_USED)) in err
+        finally:
+            code, err_bytes = await _stop(proc, signal.SIGINT)
+    assert code == 0, err_bytes

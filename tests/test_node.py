@@ -21,13 +21,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from aip import spec_dir
+from aip._files import write_atomic
 from aip.errors import Code
 from aip.identity.certificates import Usage, certificate_der, load_certificates
 from aip.identity.chain import validate_chain
 from aip.identity.keyfile import signing_key_from_pem
 from aip.models import NodeInfo
 from aip.node import DataDir, DataDirError, Node, NodeLimits
-from aip.node.datadir import write_atomic
 
 pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
 WAIT = 5.0  # seconds: the bound on every network wait
@@ -180,7 +180,9 @@ async def test_node_info(node: Node) -> None:
     assert info["nodeAic"] == str(node.identity.aic)
     assert info["domain"] == "localhost"
     assert info["limits"] == {"maxFrameBytes": 1048576, "maxNestingDepth": 128}
-    assert info["methods"] == ["atr.enroll", "node.authenticate", "node.hello", "node.info"]
+    assert info["methods"] == [
+        "atr.enroll", "atr.issueToken", "node.authenticate", "node.hello", "node.info"
+    ]
     schema = json.loads((spec_dir() / "schema" / "node-info.schema.json").read_text())
     jsonschema.validate(info, schema)  # the published schema describes what the node sends
     assert NodeInfo.model_validate(info).nodeAic == info["nodeAic"]

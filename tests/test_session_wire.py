@@ -135,7 +135,7 @@ async def test_enroll_then_authenticate(node: Node, tmp_path: Path) -> None:
     token = node.enrollment.issue_token(AIC)
     key = SigningKey(b"\x78" * 32)
     async with asyncio.timeout(WAIT):
-        identity = await enroll(
+        done = await enroll(
             node.url,
             token,
             AIC,
@@ -143,6 +143,7 @@ async def test_enroll_then_authenticate(node: Node, tmp_path: Path) -> None:
             usages=(Usage.CLIENT, Usage.SERVER),
             ca_fingerprint=node.identity.ca_fingerprint,
         )
+        identity = done.identity
         session = await connect(node.url, identity, str(node.identity.aic))
         assert session.aic == AIC
         await session.close()

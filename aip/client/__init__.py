@@ -4,6 +4,6 @@ This version: :func:`~aip.client.session.connect` opens an authenticated session
 Part 7) and :meth:`~aip.client.session.Session.call` sends requests on it.
 """
 
-from aip.client.session import AgentIdentity, ConnectionLost, Session, connect, enroll
+from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session, connect, enroll
 
-__all__ = ["AgentIdentity", "ConnectionLost", "Session", "connect", "enroll"]
+__all__ = ["AgentIdentity", "ConnectionLost", "Enrolled", "Session", "connect", "enroll"]

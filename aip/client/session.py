@@ -35,7 +35,7 @@ from aip.sessions.client import ClientHandshake
 from aip.sessions.proofs import CHALLENGE_SIZE
 from aip.sessions.server import AUTHENTICATE, HELLO
 
-__all__ = ["AgentIdentity", "ConnectionLost", "Session", "connect", "enroll"]
+__all__ = ["AgentIdentity", "ConnectionLost", "Enrolled", "Session", "connect", "enroll"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,15 @@ class AgentIdentity:
     key: SigningKey
     certificates: Sequence[str]
     trust_roots: Sequence[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    """What :func:`enroll` returns: the identity to connect with, every chain, the root PEM."""
+
+    identity: AgentIdentity
+    chains: dict[str, list[str]]  # usage -> [leaf PEM, intermediate PEM]
+    trust_bundle: list[str]
 
 
 class ConnectionLost(AipError):
@@ -187,15 +196,16 @@ async def enroll(
     usages: Sequence[Usage] = (Usage.CLIENT,),
     ca_fingerprint: str | None = None,
     timeout: float = 10.0,
-) -> AgentIdentity:
-    """Redeem an enrollment token at the node and return the identity to :func:`connect` with.
+) -> Enrolled:
+    """Redeem an enrollment token at the node; return what it issued, checked.
 
     Sends a CSR for ``aic`` over ``key`` with ``atr.enroll`` (no session is needed: the token
     is the credential), then checks what comes back: each certificate validates under the
     returned root for its usage, names ``aic`` and carries ``key``; if ``ca_fingerprint`` (the
     SHA-256 of the root, as ``aip node`` prints it) is given, the root must match it.  The
-    returned identity holds the clientAuth chain.  Raises the node's refusal (Part 6 codes),
-    CERTIFICATE_CHAIN_INVALID for an unexpected root, or :class:`ConnectionLost`.
+    result's ``identity`` holds the clientAuth chain, ready for :func:`connect`.  Raises the
+    node's refusal (Part 6 codes), CERTIFICATE_CHAIN_INVALID for an unexpected root, or
+    :class:`ConnectionLost`.
     """
     try:
         ws = await ws_connect(url, compression=None, open_timeout=timeout)
@@ -220,5 +230,8 @@ async def enroll(
         agent = validate_chain(chain[0], chain[1:], roots, now=now, usage=usage)
         if agent.aic != str(parse_aic(aic)) or agent.key != key.verify_key:
             raise AipError(Code.INVALID_AGENT_RESPONSE, "the certificate is not for us")
-    client = result["certificates"].get(str(Usage.CLIENT), [])
-    return AgentIdentity(str(parse_aic(aic)), key, client, roots)
+    chains = {str(u): list(result["certificates"][str(u)]) for u in usages}
+    client = chains.get(str(Usage.CLIENT), [])
+    return Enrolled(
+        AgentIdentity(str(parse_aic(aic)), key, client, roots), chains, list(result["trustBundle"])
+    )

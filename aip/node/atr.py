@@ -26,9 +26,10 @@ from aip.identity.enrollment import DEFAULT_TOKEN_TTL, ENROLL_METHOD
 from aip.jsonrpc import expect_params
 from aip.node.datadir import DataDir
 
-__all__ = ["ENROLL", "Enrollment"]
+__all__ = ["ENROLL", "ISSUE_TOKEN", "Enrollment"]
 
 ENROLL = ENROLL_METHOD
+ISSUE_TOKEN = "atr.issueToken"  # operator only
 
 
 class Enrollment:
@@ -60,6 +61,17 @@ class Enrollment:
             lambda: self._data.identity.ca.issue_token(aic, secret, self._clock(), ttl)
         )
         return token
+
+    def issue_token_call(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``atr.issueToken {aic, ttlSeconds?}`` (operator sessions only): a fresh token."""
+        expect_params(params, required=frozenset({"aic"}), optional=frozenset({"ttlSeconds"}))
+        ttl = params.get("ttlSeconds", int(DEFAULT_TOKEN_TTL.total_seconds()))
+        if type(ttl) is not int or not 60 <= ttl <= int(DEFAULT_TOKEN_TTL.total_seconds()):
+            raise AipError(Code.INVALID_PARAMS, "ttlSeconds is an integer from 60 to 86400")
+        aic = params["aic"]
+        if not isinstance(aic, str):
+            raise AipError(Code.INVALID_PARAMS, "aic is text")
+        return {"token": self.issue_token(aic, timedelta(seconds=ttl)), "ttlSeconds": ttl}
 
     def enroll(self, params: dict[str, Any]) -> dict[str, Any]:
         """``atr.enroll {token, csr, usages}``: redeem the token, return the certificates.

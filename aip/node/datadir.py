@@ -37,6 +37,7 @@ from typing import IO, Any
 
 from cryptography import x509
 
+from aip._files import write_atomic
 from aip.errors import AipError
 from aip.identity.aic import Aic, make_aic, verify_checksum
 from aip.identity.ca import DomainCA
@@ -65,7 +66,6 @@ SALT_SIZE = 16
 # The node's own entity AIC: levels 5-9 all "1" under the node's own registry salt.
 _NODE_LEVELS = {"version": "1", "registry": "1", "provider": "1", "ontology": "1", "entity": "1"}
 _SECRET = 0o600
-_PUBLIC = 0o644
 
 
 class DataDirError(Exception):
@@ -96,35 +96,6 @@ class NodeIdentity:
     def ca_fingerprint(self) -> str:
         """SHA-256 of the root certificate's DER, lowercase hex."""
         return hashlib.sha256(certificate_der(self.ca.root_certificate)).hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "posix":
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes, mode: int = _PUBLIC) -> None:
-    """Replace ``path`` with ``data`` so that a crash never leaves a partial file.
-
-    Writes a temporary file in the same directory with ``mode`` (never wider: the umask still
-    applies), fsyncs it, renames it over ``path`` and fsyncs the directory.  Raises ``OSError``.
-    """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
 
 def _serial() -> int:

@@ -27,7 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
 from aip.codec import MAX_DEPTH
-from aip.errors import Code
+from aip.errors import AipError, Code
 from aip.identity.certificates import load_certificates
 from aip.jsonrpc import (
     ErrorReply,
@@ -41,8 +41,9 @@ from aip.jsonrpc import (
     expect_params,
     result_frame,
 )
-from aip.node.atr import ENROLL, Enrollment
+from aip.node.atr import ENROLL, ISSUE_TOKEN, Enrollment
 from aip.node.datadir import DataDir, NodeIdentity
+from aip.node.operator import ensure_operator
 from aip.sessions.proofs import CHALLENGE_SIZE, DEFAULT_SKEW, certificate_list
 from aip.sessions.replay import ReplayCache
 from aip.sessions.server import (
@@ -141,7 +142,7 @@ class Node:
                 "trustBundle": [identity.trust_bundle_pem],
                 "nodeCertificate": identity.certificate_chain_pem,
                 "limits": self.limits.to_wire(),
-                "methods": sorted({*self._methods, ENROLL, HELLO, AUTHENTICATE}),
+                "methods": sorted({*self._methods, ENROLL, ISSUE_TOKEN, HELLO, AUTHENTICATE}),
             }
             self._server = await ws_serve(
                 self._connection,
@@ -151,8 +152,10 @@ class Node:
                 max_size=self.limits.max_frame_bytes,  # larger: close 1009 [ARC-LIM-001]
                 logger=logger,
             )
+            self.operator_aic = await asyncio.to_thread(ensure_operator, data, self._now())
             self.enrollment = Enrollment(data, self._now)
             self._methods[ENROLL] = self.enrollment.enroll
+            self._methods[ISSUE_TOKEN] = self.enrollment.issue_token_call
             self._session = ServerConfig(
                 aic=str(identity.aic),
                 key=identity.key,
@@ -277,6 +280,11 @@ class Node:
             elif isinstance(effect, Refuse) and isinstance(frame, Request):
                 out.frames.append(error_frame(answer, effect.error))
             elif isinstance(effect, Pass):
+                if frame.method == ISSUE_TOKEN and handshake.session_aic != self.operator_aic:
+                    error = AipError(Code.AUTHORIZATION_FAILED, "operator sessions only")
+                    if isinstance(frame, Request):
+                        out.frames.append(error_frame(answer, error))
+                    continue
                 reply = self._dispatch(frame)
                 if reply is not None:
                     out.frames.append(reply)
