@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from aip.errors import AicError, AipError, Code
+from aip.errors import AicError, Code
 from aip.identity.ca import DomainCA
 from aip.identity.ca_state import CaState
 from aip.identity.certificates import (
@@ -32,6 +32,7 @@ from aip.identity.revocation import (
     build_crl,
     verify_crl,
 )
+from tests.helpers import code_of
 from tests.pki_helpers import (
     AGENT_KEY,
     AIC,
@@ -44,13 +45,6 @@ from tests.pki_helpers import (
     issue,
     make_ca,
 )
-
-
-def code_of(fn: Any, *args: Any, **kw: Any) -> Code:
-    with pytest.raises(AipError) as info:
-        fn(*args, **kw)
-    return info.value.code
-
 
 # --- creation and the hierarchy ------------------------------------------------------------
 

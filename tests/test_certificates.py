@@ -14,7 +14,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aip.errors import AipError, CertificateError, Code
+from aip.errors import CertificateError, Code
 from aip.identity.ca_profile import build_ca_certificate
 from aip.identity.certificates import (
     DEFAULT_VALIDITY_DAYS,
@@ -40,6 +40,7 @@ from aip.identity.certificates import (
 from aip.identity.chain import ValidatedAgent, issued_by, validate_chain
 from aip.identity.keys import SigningKey
 from aip.identity.revocation import verify_crl
+from tests.helpers import code_of
 from tests.pki_helpers import (
     AGENT_KEY,
     AIC,
@@ -82,10 +83,6 @@ def check(
     )
 
 
-def code_of(fn: Any, *args: Any, **kw: Any) -> Code:
-    with pytest.raises(AipError) as info:
-        fn(*args, **kw)
-    return info.value.code
 
 
 # --- small helpers --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aip.errors import AicError, AipError, Code, EnrollmentError
+from aip.errors import AicError, Code, EnrollmentError
 from aip.identity.certificates import Usage, certificate_der, inspect_agent_certificate
 from aip.identity.enrollment import (
     DEFAULT_TOKEN_TTL,
@@ -33,6 +33,7 @@ from aip.identity.enrollment import (
     verify_rotation,
 )
 from aip.identity.keys import b64url_encode
+from tests.helpers import code_of
 from tests.pki_helpers import AGENT_KEY, AIC, NEW_KEY, NOW, OTHER_AIC, SECRET, issue, make_ca
 
 TOKEN = "aipt1.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
@@ -40,10 +41,6 @@ CSR = build_csr(AGENT_KEY, AIC)
 BOTH = [Usage.CLIENT, Usage.SERVER]
 
 
-def code_of(fn: Any, *args: Any, **kw: Any) -> Code:
-    with pytest.raises(AipError) as info:
-        fn(*args, **kw)
-    return info.value.code
 
 
 def book_with_token(ttl: timedelta = DEFAULT_TOKEN_TTL) -> TokenBook:

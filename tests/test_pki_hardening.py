@@ -15,12 +15,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
-from aip.errors import AipError, Code
+from aip.errors import Code
 from aip.identity.certificates import Usage, certificate_der, inspect_agent_certificate
 from aip.identity.chain import MAX_INTERMEDIATES, validate_chain
 from aip.identity.enrollment import build_csr, sign_rotation
 from aip.identity.keys import SigningKey
 from aip.identity.revocation import verify_crl
+from tests.helpers import code_of
 from tests.pki_helpers import AGENT_KEY, AIC, INTER_KEY, NEW_KEY, NOW, ROOT_KEY, days, issue
 from tests.pki_helpers import make_ca as _make_ca
 
@@ -32,12 +33,6 @@ DAY1 = NOW + days(1)
 PRIVATE_OID = ObjectIdentifier("1.3.6.1.4.1.55555.1")
 
 
-def code_of(fn: Any, *args: Any, **kw: Any) -> Code | None:
-    try:
-        fn(*args, **kw)
-    except AipError as exc:
-        return exc.code
-    return None
 
 
 def check(leaf: Any, inters: Sequence[Any] = (), **kw: Any) -> Any:

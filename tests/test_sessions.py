@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aip.errors import AipError, Code
+from aip.errors import Code
 from aip.identity.certificates import Usage, certificate_pem
 from aip.identity.keys import SigningKey
 from aip.identity.revocation import verify_crl
@@ -27,6 +27,7 @@ from aip.sessions.server import (
     ServerHandshake,
     State,
 )
+from tests.helpers import code_of
 from tests.pki_helpers import AGENT_KEY, AIC, NOW, days, make_ca
 
 NODE_AIC = "1.2.156.3088.1.1.1.1.1.06QN"
@@ -81,12 +82,6 @@ def refusal(effects: list[Any]) -> Code:
     return effects[0].error.code
 
 
-def code_of(fn: Any, *args: Any, **kw: Any) -> Code | None:
-    try:
-        fn(*args, **kw)
-    except AipError as exc:
-        return exc.code
-    return None
 
 
 def handshake(srv: ServerHandshake, cli: ClientHandshake) -> str:
