@@ -68,7 +68,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"aip._spec"}),
     frozenset({"aip.errors", "aip"}),
     frozenset({"aip._jcs", "aip.codec"}),
-    frozenset({"aip.identity.keys"}),
+    frozenset({"aip.identity.keys", "aip.ratelimit"}),
     frozenset(
         {
             "aip.identity.keyfile",

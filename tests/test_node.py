@@ -179,7 +179,15 @@ async def test_node_info(node: Node) -> None:
     assert info["implementation"]["name"] == "aip"
     assert info["nodeAic"] == str(node.identity.aic)
     assert info["domain"] == "localhost"
-    assert info["limits"] == {"maxFrameBytes": 1048576, "maxNestingDepth": 128}
+    assert info["limits"] == {
+        "maxFrameBytes": 1048576,
+        "maxNestingDepth": 128,
+        "maxConnections": 1024,
+        "requestsPerSecond": 200.0,
+        "requestBurst": 400,
+        "idleTimeoutSeconds": 300.0,
+        "handshakeTimeoutSeconds": 10.0,
+    }
     assert info["methods"] == [
         "atr.enroll", "atr.issueToken", "node.authenticate", "node.hello", "node.info"
     ]
@@ -301,3 +309,36 @@ def test_database_is_usable_after_open(tmp_path: Path) -> None:
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchone() == ("t",)
     finally:
         db.close()
+
+
+async def test_request_rate_is_limited_and_the_connection_kept(tmp_path: Path) -> None:
+    limits = NodeLimits(requests_per_second=1.0, request_burst=3)  # [ARC-LIM-002]
+    node = Node(tmp_path / "d", port=0, limits=limits)
+    async with asyncio.timeout(WAIT), node, connect(node.url) as ws:
+        replies = [await _call(ws, INFO) for _ in range(4)]
+        assert all("result" in r for r in replies[:3])
+        error = replies[3]["error"]
+        assert error["code"] == Code.CALLER_RATE_LIMITED
+        assert 0 < error["data"]["retryAfterMs"] <= 1000
+        assert ws.close_code is None  # still open
+
+
+async def test_connection_cap(tmp_path: Path) -> None:
+    node = Node(tmp_path / "d", port=0, limits=NodeLimits(max_connections=1))
+    async with asyncio.timeout(WAIT), node, connect(node.url) as first:
+        assert "result" in await _call(first, INFO)
+        async with connect(node.url) as second:
+            with pytest.raises(ConnectionClosed):
+                await second.recv()
+            assert second.close_code == 1013  # try again later [ARC-LIM-001]
+        assert "result" in await _call(first, INFO)  # the first one is unharmed
+
+
+async def test_idle_connection_is_closed(tmp_path: Path) -> None:
+    limits = NodeLimits(idle_timeout_seconds=0.3, handshake_timeout_seconds=30)
+    node = Node(tmp_path / "d", port=0, limits=limits)
+    async with asyncio.timeout(WAIT), node, connect(node.url) as ws:
+        assert "result" in await _call(ws, INFO)
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        assert ws.close_code == 1001

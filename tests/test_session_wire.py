@@ -17,7 +17,7 @@ from aip.client import AgentIdentity, connect, enroll
 from aip.errors import AipError, Code
 from aip.identity.certificates import Usage, certificate_pem
 from aip.identity.keys import SigningKey
-from aip.node import Node
+from aip.node import Node, NodeLimits
 from tests.pki_helpers import AIC, make_ca
 
 pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
@@ -27,7 +27,7 @@ AGENT_KEY = SigningKey(b"\x77" * 32)
 
 @pytest.fixture
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
-    running = Node(tmp_path / "node", port=0, handshake_timeout=0.5)
+    running = Node(tmp_path / "node", port=0, limits=NodeLimits(handshake_timeout_seconds=0.5))
     async with asyncio.timeout(WAIT):
         await running.start()
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import secrets
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from aip.jsonrpc import (
 from aip.node.atr import ENROLL, ISSUE_TOKEN, Enrollment
 from aip.node.datadir import DataDir, NodeIdentity
 from aip.node.operator import ensure_operator
+from aip.ratelimit import TokenBucket
 from aip.sessions.proofs import CHALLENGE_SIZE, DEFAULT_SKEW, certificate_list
 from aip.sessions.replay import ReplayCache
 from aip.sessions.server import (
@@ -77,15 +79,28 @@ def _aip_version() -> str:
 class NodeLimits:
     """The limits a node publishes in ``node.info`` and enforces [ARC-LIM-001]."""
 
-    max_frame_bytes: int = 1_048_576
+    max_frame_bytes: int = 1_048_576  # larger: close 1009
+    max_connections: int = 1024  # more: close 1013 (try again later)
+    requests_per_second: float = 200.0  # per session AIC (per connection before it) [ARC-LIM-002]
+    request_burst: int = 400
+    idle_timeout_seconds: float = 300.0  # no frame for this long: close 1001
+    handshake_timeout_seconds: float = 10.0  # [SES-HSK-004]
 
-    def to_wire(self) -> dict[str, int]:
+    def to_wire(self) -> dict[str, float]:
         """The ``limits`` member of ``node.info``.
 
         The nesting depth is the codec's fixed limit (spec/02-codec.md), not a setting: a node
         publishes what it enforces [ARC-LIM-001].
         """
-        return {"maxFrameBytes": self.max_frame_bytes, "maxNestingDepth": MAX_DEPTH}
+        return {
+            "maxFrameBytes": self.max_frame_bytes,
+            "maxNestingDepth": MAX_DEPTH,
+            "maxConnections": self.max_connections,
+            "requestsPerSecond": self.requests_per_second,
+            "requestBurst": self.request_burst,
+            "idleTimeoutSeconds": self.idle_timeout_seconds,
+            "handshakeTimeoutSeconds": self.handshake_timeout_seconds,
+        }
 
 
 class Node:
@@ -103,7 +118,6 @@ class Node:
         port: int = 8765,
         domain: str | None = None,
         limits: NodeLimits | None = None,
-        handshake_timeout: float = 10.0,
     ) -> None:
         self.data_path = Path(data_dir)
         self.host = host
@@ -115,7 +129,10 @@ class Node:
         self._methods: dict[str, Handler] = {"node.info": self._node_info}
         self._info: dict[str, Any] = {}
         self._session: ServerConfig | None = None
-        self._handshake_timeout = timedelta(seconds=handshake_timeout)  # [SES-HSK-004]
+        self._handshake_timeout = timedelta(seconds=self.limits.handshake_timeout_seconds)
+        self._idle = timedelta(seconds=self.limits.idle_timeout_seconds)
+        self._connections = 0
+        self._buckets: dict[str, TokenBucket] = {}  # per session AIC [ARC-LIM-002]
         # Remembers used challenges longer than any proof could still be accepted [SES-HSK-005].
         self._replay = ReplayCache(self._handshake_timeout + 2 * DEFAULT_SKEW + timedelta(60))
 
@@ -243,7 +260,22 @@ class Node:
     def _now(self) -> datetime:
         return datetime.now(UTC)
 
-    def handle_message(self, handshake: ServerHandshake, message: str) -> Outcome:
+    def _bucket(self, handshake: ServerHandshake, own: TokenBucket, now: datetime) -> TokenBucket:
+        """The session AIC's shared bucket once authenticated, the connection's before."""
+        aic = handshake.session_aic
+        if aic is None:
+            return own
+        bucket = self._buckets.get(aic)
+        if bucket is None:
+            bucket = self._buckets[aic] = self._new_bucket(now)
+        return bucket
+
+    def _new_bucket(self, now: datetime) -> TokenBucket:
+        return TokenBucket(self.limits.requests_per_second, self.limits.request_burst, now)
+
+    def handle_message(
+        self, handshake: ServerHandshake, message: str, bucket: TokenBucket
+    ) -> Outcome:
         """Answer one received text message on a connection in ``handshake``'s state.
 
         Returns the frames to send (in order) and the close to perform after them, if any.
@@ -261,6 +293,16 @@ class Node:
         outcome = self._effects(handshake, frame, handshake.handle(Input.TICK, now))
         if outcome.close is not None:
             return outcome
+        wait = self._bucket(handshake, bucket, now).take(now)
+        if wait > 0:  # [ARC-LIM-002] refused, connection kept
+            if isinstance(frame, Request):
+                error = AipError(
+                    Code.CALLER_RATE_LIMITED,
+                    "request rate exceeded",
+                    data={"retryAfterMs": math.ceil(wait * 1000)},
+                )
+                return Outcome([error_frame(frame.id, error)])
+            return Outcome([])
         kind = _INPUTS.get(frame.method, Input.CALL) if isinstance(frame, Request) else Input.CALL
         challenge = secrets.token_bytes(CHALLENGE_SIZE) if kind is Input.HELLO else b""
         effects = handshake.handle(
@@ -303,36 +345,52 @@ class Node:
                 return error_frame(frame.id, (Code.INTERNAL_ERROR, "internal error", None))
             return None
 
-    def _wait(self, handshake: ServerHandshake, now: datetime) -> float:
-        """Seconds until the handshake next needs a tick (timeout or certificate expiry)."""
+    def _wait(self, handshake: ServerHandshake, now: datetime, last: datetime) -> float:
+        """Seconds until the next tick: handshake timeout or certificate expiry, or idleness."""
         if handshake.state is State.AUTHENTICATED:
             assert handshake.session_expires is not None
             until = handshake.session_expires - now + timedelta(seconds=1)
         else:
             until = handshake.opened_at + handshake.config.handshake_timeout - now
+        until = min(until, last + self._idle - now)
         return max(0.0, min(until.total_seconds(), 60.0))
 
     async def _connection(self, ws: ServerConnection) -> None:
         config = self._session
         assert config is not None  # set by start() before the listener accepts anything
-        handshake = ServerHandshake(config, self._now(), self._replay)
+        if self._connections >= self.limits.max_connections:  # [ARC-LIM-001]
+            await ws.close(CloseCode.TRY_AGAIN_LATER, "too many connections")
+            return
+        self._connections += 1
+        try:
+            await self._serve_connection(ws, config)
+        finally:
+            self._connections -= 1
+
+    async def _serve_connection(self, ws: ServerConnection, config: ServerConfig) -> None:
+        now = self._now()
+        handshake = ServerHandshake(config, now, self._replay)
+        bucket, last = self._new_bucket(now), now
         try:
             while True:
                 try:
-                    async with asyncio.timeout(self._wait(handshake, self._now())):
+                    async with asyncio.timeout(self._wait(handshake, self._now(), last)):
                         message = await ws.recv()  # invalid UTF-8 text: websockets closes 1007
                 except TimeoutError:
-                    closing = [
-                        e for e in handshake.handle(Input.TICK, self._now()) if isinstance(e, Close)
-                    ]
+                    now = self._now()
+                    closing = [e for e in handshake.handle(Input.TICK, now) if isinstance(e, Close)]
                     if closing:
                         await ws.close(closing[0].status, _reason(closing[0]))
                         return
+                    if now - last >= self._idle:
+                        await ws.close(CloseCode.GOING_AWAY, "idle")
+                        return
                     continue
+                last = self._now()
                 if isinstance(message, bytes):  # [ARC-WS-001]
                     await ws.close(CloseCode.UNSUPPORTED_DATA, "binary messages are not accepted")
                     return
-                outcome = self.handle_message(handshake, message)
+                outcome = self.handle_message(handshake, message, bucket)
                 for reply in outcome.frames:
                     await ws.send(reply, text=True)
                 if outcome.close is not None:
