@@ -100,6 +100,7 @@ LAYERS: tuple[frozenset[str], ...] = (
         }
     ),
     frozenset({"aip._files"}),
+    frozenset({"aip.transport", "aip.transport.listener"}),
     frozenset(
         {
             "aip.node",

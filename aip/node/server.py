@@ -1,66 +1,33 @@
-"""The local discovery node over WebSockets (shell: sockets, event loop).
+"""The local discovery node over WebSockets (shell: sockets, event loop, files).
 
 Start one with ``async with Node(data_dir, port=0) as node: ...`` (or :meth:`Node.start` /
-:meth:`Node.stop`), or run :func:`serve` until cancelled.  Each received message goes through
-the pure :mod:`aip.jsonrpc` core; peer misbehaviour becomes an error reply or a close with a
-defined status, never an exception that ends the server.  This version serves ``node.info``
-only; session authentication comes later (spec/01-architecture.md §5.4).
+:meth:`Node.stop`), or run :func:`serve` until cancelled.  The node is its data directory (CA,
+identity, operator), a :class:`~aip.transport.listener.SessionListener` that authenticates every
+connection (spec Part 7), and its methods: ``node.info``, ``atr.enroll`` and, for the operator,
+``atr.issueToken``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection
-from websockets.asyncio.server import serve as ws_serve
-from websockets.exceptions import ConnectionClosed
-from websockets.frames import CloseCode
-
-from aip.codec import MAX_DEPTH
 from aip.errors import AipError, Code
 from aip.identity.certificates import load_certificates
-from aip.jsonrpc import (
-    ErrorReply,
-    Handler,
-    Notification,
-    Request,
-    Response,
-    decode_frame,
-    dispatch,
-    error_frame,
-    expect_params,
-    result_frame,
-)
+from aip.jsonrpc import Handler, expect_params
 from aip.node.atr import ENROLL, ISSUE_TOKEN, Enrollment
 from aip.node.datadir import DataDir, NodeIdentity
 from aip.node.operator import ensure_operator
-from aip.ratelimit import TokenBucket
-from aip.sessions.proofs import CHALLENGE_SIZE, DEFAULT_SKEW, certificate_list
-from aip.sessions.replay import ReplayCache
-from aip.sessions.server import (
-    AUTHENTICATE,
-    HELLO,
-    Close,
-    Effect,
-    Input,
-    Pass,
-    Refuse,
-    Reply,
-    ServerConfig,
-    ServerHandshake,
-    State,
-)
+from aip.sessions.proofs import certificate_list
+from aip.sessions.server import AUTHENTICATE, HELLO
+from aip.transport.listener import Limits, SessionListener
 
 __all__ = ["PROTOCOL_VERSION", "Node", "NodeLimits", "serve"]
 
@@ -75,32 +42,7 @@ def _aip_version() -> str:
         return "0+unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class NodeLimits:
-    """The limits a node publishes in ``node.info`` and enforces [ARC-LIM-001]."""
-
-    max_frame_bytes: int = 1_048_576  # larger: close 1009
-    max_connections: int = 1024  # more: close 1013 (try again later)
-    requests_per_second: float = 200.0  # per session AIC (per connection before it) [ARC-LIM-002]
-    request_burst: int = 400
-    idle_timeout_seconds: float = 300.0  # no frame for this long: close 1001
-    handshake_timeout_seconds: float = 10.0  # [SES-HSK-004]
-
-    def to_wire(self) -> dict[str, float]:
-        """The ``limits`` member of ``node.info``.
-
-        The nesting depth is the codec's fixed limit (spec/02-codec.md), not a setting: a node
-        publishes what it enforces [ARC-LIM-001].
-        """
-        return {
-            "maxFrameBytes": self.max_frame_bytes,
-            "maxNestingDepth": MAX_DEPTH,
-            "maxConnections": self.max_connections,
-            "requestsPerSecond": self.requests_per_second,
-            "requestBurst": self.request_burst,
-            "idleTimeoutSeconds": self.idle_timeout_seconds,
-            "handshakeTimeoutSeconds": self.handshake_timeout_seconds,
-        }
+NodeLimits = Limits  # the node's limits are its listener's
 
 
 class Node:
@@ -125,16 +67,18 @@ class Node:
         self._requested_port = port
         self._domain = domain
         self._data: DataDir | None = None
-        self._server: Server | None = None
         self._methods: dict[str, Handler] = {"node.info": self._node_info}
         self._info: dict[str, Any] = {}
-        self._session: ServerConfig | None = None
-        self._handshake_timeout = timedelta(seconds=self.limits.handshake_timeout_seconds)
-        self._idle = timedelta(seconds=self.limits.idle_timeout_seconds)
-        self._connections = 0
-        self._buckets: dict[str, TokenBucket] = {}  # per session AIC [ARC-LIM-002]
-        # Remembers used challenges longer than any proof could still be accepted [SES-HSK-005].
-        self._replay = ReplayCache(self._handshake_timeout + 2 * DEFAULT_SKEW + timedelta(60))
+        self.operator_aic: str | None = None
+        self._listener = SessionListener(
+            host=host,
+            port=port,
+            methods=self._methods,
+            # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token
+            public_methods=frozenset({"node.info", ENROLL}),
+            limits=self.limits,
+            guard=self._guard,
+        )
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -161,42 +105,25 @@ class Node:
                 "limits": self.limits.to_wire(),
                 "methods": sorted({*self._methods, ENROLL, ISSUE_TOKEN, HELLO, AUTHENTICATE}),
             }
-            self._server = await ws_serve(
-                self._connection,
-                self.host,
-                self._requested_port,
-                compression=None,  # small frames: compression costs more than it saves
-                max_size=self.limits.max_frame_bytes,  # larger: close 1009 [ARC-LIM-001]
-                logger=logger,
-            )
-            self.operator_aic = await asyncio.to_thread(ensure_operator, data, self._now())
-            self.enrollment = Enrollment(data, self._now)
+            self.operator_aic = await asyncio.to_thread(ensure_operator, data, _now())
+            self.enrollment = Enrollment(data, _now)
             self._methods[ENROLL] = self.enrollment.enroll
             self._methods[ISSUE_TOKEN] = self.enrollment.issue_token_call
-            self._session = ServerConfig(
-                aic=str(identity.aic),
-                key=identity.key,
-                certificates=certificate_list(load_certificates(identity.certificate_chain_pem)),
-                trust_roots=[identity.ca.root_certificate],
-                audiences=self._audiences(),
-                # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token
-                public_methods=frozenset({"node.info", ENROLL}),
-                handshake_timeout=self._handshake_timeout,
+            await self._listener.start(
+                str(identity.aic),
+                identity.key,
+                certificate_list(load_certificates(identity.certificate_chain_pem)),
+                [identity.ca.root_certificate],
             )
         except BaseException:
-            if self._server is not None:
-                self._server.close()
-                self._server = None
+            await self._listener.stop()
             data.close()
             raise
         self._data = data
 
     async def stop(self) -> None:
         """Close every connection (status 1001), stop listening, close the data directory."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-            await server.wait_closed()
+        await self._listener.stop()
         data, self._data = self._data, None
         if data is not None:
             data.close()
@@ -227,192 +154,25 @@ class Node:
     @property
     def port(self) -> int:
         """The TCP port actually bound.  Raises ``RuntimeError`` before :meth:`start`."""
-        if self._server is None:
-            raise RuntimeError("the node is not listening")
-        port: int = next(iter(self._server.sockets)).getsockname()[1]
-        return port
+        return self._listener.port
 
     @property
     def url(self) -> str:
         """``ws://host:port`` clients connect to (IPv6 hosts in brackets)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}"
-
-    def _audiences(self) -> frozenset[str]:
-        """The URLs clients may name as audience: the bound address, and localhost for
-        loopback [SES-HSK-003]."""
-        assert self._server is not None
-        port = next(iter(self._server.sockets)).getsockname()[1]
-        hosts = {f"[{self.host}]" if ":" in self.host else self.host}
-        if self.host in ("127.0.0.1", "::1", "localhost"):
-            hosts |= {"localhost", "127.0.0.1"}
-        return frozenset(f"ws://{h}:{port}" for h in hosts)
+        return self._listener.url
 
     # --- methods -----------------------------------------------------------------------------
+
+    def _guard(self, method: str, session_aic: str | None) -> AipError | None:
+        """Only the operator's session may issue tokens."""
+        if method == ISSUE_TOKEN and (session_aic is None or session_aic != self.operator_aic):
+            return AipError(Code.AUTHORIZATION_FAILED, "operator sessions only")
+        return None
 
     def _node_info(self, params: dict[str, Any]) -> dict[str, Any]:
         """``node.info``: who this node is and what it enforces [ARC-NODE-001]."""
         expect_params(params)
         return self._info
-
-    # --- receive path ------------------------------------------------------------------------
-
-    def _now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def _bucket(self, handshake: ServerHandshake, own: TokenBucket, now: datetime) -> TokenBucket:
-        """The session AIC's shared bucket once authenticated, the connection's before."""
-        aic = handshake.session_aic
-        if aic is None:
-            return own
-        bucket = self._buckets.get(aic)
-        if bucket is None:
-            bucket = self._buckets[aic] = self._new_bucket(now)
-        return bucket
-
-    def _new_bucket(self, now: datetime) -> TokenBucket:
-        return TokenBucket(self.limits.requests_per_second, self.limits.request_burst, now)
-
-    def handle_message(
-        self, handshake: ServerHandshake, message: str, bucket: TokenBucket
-    ) -> Outcome:
-        """Answer one received text message on a connection in ``handshake``'s state.
-
-        Returns the frames to send (in order) and the close to perform after them, if any.
-        Never raises on peer input: bad frames get the error reply of :mod:`aip.jsonrpc`, a
-        handler bug gets -32603 and a log entry [SES-HSK-006].
-        """
-        now = self._now()
-        frame = decode_frame(message)
-        if isinstance(frame, ErrorReply):
-            return Outcome([frame.to_bytes()])
-        if isinstance(frame, Response):
-            # This node sends no requests yet: every response is unmatched [ARC-WS-002].
-            logger.debug("discarding a response to unknown id %r", frame.id)
-            return Outcome([])
-        outcome = self._effects(handshake, frame, handshake.handle(Input.TICK, now))
-        if outcome.close is not None:
-            return outcome
-        wait = self._bucket(handshake, bucket, now).take(now)
-        if wait > 0:  # [ARC-LIM-002] refused, connection kept
-            if isinstance(frame, Request):
-                error = AipError(
-                    Code.CALLER_RATE_LIMITED,
-                    "request rate exceeded",
-                    data={"retryAfterMs": math.ceil(wait * 1000)},
-                )
-                return Outcome([error_frame(frame.id, error)])
-            return Outcome([])
-        kind = _INPUTS.get(frame.method, Input.CALL) if isinstance(frame, Request) else Input.CALL
-        challenge = secrets.token_bytes(CHALLENGE_SIZE) if kind is Input.HELLO else b""
-        effects = handshake.handle(
-            kind, now, method=frame.method, params=frame.params, challenge=challenge
-        )
-        return self._effects(handshake, frame, effects)
-
-    def _effects(
-        self, handshake: ServerHandshake, frame: Request | Notification, effects: list[Effect]
-    ) -> Outcome:
-        """Carry out the handshake's effects for one frame (see :mod:`aip.sessions.server`)."""
-        out = Outcome([])
-        answer = frame.id if isinstance(frame, Request) else None
-        for effect in effects:
-            if isinstance(effect, Reply) and isinstance(frame, Request):
-                out.frames.append(result_frame(answer, effect.result))
-            elif isinstance(effect, Refuse) and isinstance(frame, Request):
-                out.frames.append(error_frame(answer, effect.error))
-            elif isinstance(effect, Pass):
-                if frame.method == ISSUE_TOKEN and handshake.session_aic != self.operator_aic:
-                    error = AipError(Code.AUTHORIZATION_FAILED, "operator sessions only")
-                    if isinstance(frame, Request):
-                        out.frames.append(error_frame(answer, error))
-                    continue
-                reply = self._dispatch(frame)
-                if reply is not None:
-                    out.frames.append(reply)
-            elif isinstance(effect, Close):
-                out.close = effect
-        if handshake.state is State.AUTHENTICATED and out.close is None:
-            logger.debug("session %s", handshake.session_aic)
-        return out
-
-    def _dispatch(self, frame: Request | Notification) -> bytes | None:
-        try:
-            return dispatch(self._methods, frame)
-        except Exception:
-            logger.exception("method %r failed", frame.method)
-            if isinstance(frame, Request):
-                return error_frame(frame.id, (Code.INTERNAL_ERROR, "internal error", None))
-            return None
-
-    def _wait(self, handshake: ServerHandshake, now: datetime, last: datetime) -> float:
-        """Seconds until the next tick: handshake timeout or certificate expiry, or idleness."""
-        if handshake.state is State.AUTHENTICATED:
-            assert handshake.session_expires is not None
-            until = handshake.session_expires - now + timedelta(seconds=1)
-        else:
-            until = handshake.opened_at + handshake.config.handshake_timeout - now
-        until = min(until, last + self._idle - now)
-        return max(0.0, min(until.total_seconds(), 60.0))
-
-    async def _connection(self, ws: ServerConnection) -> None:
-        config = self._session
-        assert config is not None  # set by start() before the listener accepts anything
-        if self._connections >= self.limits.max_connections:  # [ARC-LIM-001]
-            await ws.close(CloseCode.TRY_AGAIN_LATER, "too many connections")
-            return
-        self._connections += 1
-        try:
-            await self._serve_connection(ws, config)
-        finally:
-            self._connections -= 1
-
-    async def _serve_connection(self, ws: ServerConnection, config: ServerConfig) -> None:
-        now = self._now()
-        handshake = ServerHandshake(config, now, self._replay)
-        bucket, last = self._new_bucket(now), now
-        try:
-            while True:
-                try:
-                    async with asyncio.timeout(self._wait(handshake, self._now(), last)):
-                        message = await ws.recv()  # invalid UTF-8 text: websockets closes 1007
-                except TimeoutError:
-                    now = self._now()
-                    closing = [e for e in handshake.handle(Input.TICK, now) if isinstance(e, Close)]
-                    if closing:
-                        await ws.close(closing[0].status, _reason(closing[0]))
-                        return
-                    if now - last >= self._idle:
-                        await ws.close(CloseCode.GOING_AWAY, "idle")
-                        return
-                    continue
-                last = self._now()
-                if isinstance(message, bytes):  # [ARC-WS-001]
-                    await ws.close(CloseCode.UNSUPPORTED_DATA, "binary messages are not accepted")
-                    return
-                outcome = self.handle_message(handshake, message, bucket)
-                for reply in outcome.frames:
-                    await ws.send(reply, text=True)
-                if outcome.close is not None:
-                    await ws.close(outcome.close.status, _reason(outcome.close))
-                    return
-        except ConnectionClosed:
-            return
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What one received message leads to: frames to send, then possibly a close."""
-
-    frames: list[bytes]
-    close: Close | None = None
-
-
-_INPUTS = {HELLO: Input.HELLO, AUTHENTICATE: Input.AUTHENTICATE}
-
-
-def _reason(close: Close) -> str:
-    return f"{int(close.code)} {close.code.name}"
 
 
 async def serve(
@@ -430,3 +190,7 @@ async def serve(
         if ready is not None:
             ready(node)
         await asyncio.Future()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
