@@ -1,9 +1,12 @@
 """The Agent SDK (shell): what an agent app embeds to talk to nodes and peers.
 
-This version: :func:`~aip.client.session.connect` opens an authenticated session (spec
-Part 7) and :meth:`~aip.client.session.Session.call` sends requests on it.
+:func:`~aip.client.session.enroll` turns a one-time token into certificates;
+:func:`~aip.client.session.connect` opens an authenticated session (spec Part 7) and
+:meth:`~aip.client.session.Session.call` sends requests on it; :class:`~aip.client.agent.Agent`
+serves methods to authenticated peers.
 """
 
+from aip.client.agent import Agent
 from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session, connect, enroll
 
-__all__ = ["AgentIdentity", "ConnectionLost", "Enrolled", "Session", "connect", "enroll"]
+__all__ = ["Agent", "AgentIdentity", "ConnectionLost", "Enrolled", "Session", "connect", "enroll"]

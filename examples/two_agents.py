@@ -1,0 +1,55 @@
+"""Two agents and a node: enroll both, then agent A calls agent B, authenticated both ways.
+
+Run: ``.venv/bin/python examples/two_agents.py`` (it starts its own node in a temporary
+directory; against a running node you would get tokens with ``aip token`` instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import tempfile
+
+from aip.client import Agent, enroll
+from aip.identity.certificates import Usage
+from aip.identity.keys import SigningKey
+from aip.node import Node
+
+ALICE = "1.2.156.3088.1.1.34C2.478BDF.3GF546.0JU4"
+BOB = "1.2.156.3088.1.1.34C2.478BDF.1.0000"
+BOTH = (Usage.CLIENT, Usage.SERVER)
+
+
+async def main() -> str:
+    with tempfile.TemporaryDirectory() as data:
+        async with Node(data, port=0) as node:
+            # The operator hands each agent a one-time token (here: in-process).
+            alice = await enroll(
+                node.url,
+                node.enrollment.issue_token(ALICE),
+                ALICE,
+                SigningKey(secrets.token_bytes(32)),
+                usages=BOTH,
+            )
+            bob = await enroll(
+                node.url,
+                node.enrollment.issue_token(BOB),
+                BOB,
+                SigningKey(secrets.token_bytes(32)),
+                usages=BOTH,
+            )
+
+            agent_b = Agent(bob)
+
+            @agent_b.method("echo.say")
+            def say(params: dict[str, object]) -> dict[str, object]:
+                return {"from": BOB, "text": params["text"]}
+
+            async with agent_b, await Agent(alice).connect(agent_b.url, BOB) as session:
+                reply = await session.call("echo.say", {"text": "hello from Alice"})
+                print(f"{session.aic} -> {session.server.aic if session.server else '?'}: {reply}")
+                return str(reply["text"])
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
