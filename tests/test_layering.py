@@ -110,6 +110,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.cli",
             "aip.client",
             "aip.client.identity",
+            "aip.client.agent",
             "aip.node.operator",
             "aip.cli_agent",
             "aip.client.session",
