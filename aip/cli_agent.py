@@ -95,8 +95,13 @@ def enroll_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--identity", type=Path, required=True, help="directory to create")
     parser.add_argument(
         "--ca-fingerprint",
-        default=None,
-        help="SHA-256 of the node's root, as `aip node` prints it (recommended)",
+        required=True,
+        help="SHA-256 of the node's root, as `aip node` prints it",
+    )
+    parser.add_argument(
+        "--node-aic",
+        required=True,
+        help="the node's AIC, as `aip node` prints it: it must prove it before the token is sent",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -119,6 +124,7 @@ def run_enroll(args: argparse.Namespace) -> int:
                 args.aic,
                 key,
                 usages=(Usage.CLIENT, Usage.SERVER),
+                node_aic=args.node_aic,
                 ca_fingerprint=args.ca_fingerprint,
             )
         )

@@ -184,7 +184,8 @@ async def test_operator_token_agent_enroll_and_call(tmp_path: Path) -> None:
             identity = tmp_path / "agent"
             code, out, err = await _aip(
                 "enroll", "--node", url, "--token", token.strip(), "--aic", agent_aic,
-                "--identity", str(identity), "--ca-fingerprint", facts["caFingerprint"], "--json",
+                "--identity", str(identity), "--ca-fingerprint", facts["caFingerprint"],
+                "--node-aic", node_aic, "--json",
             )
             assert code == 0, err
             assert orjson.loads(out)["aic"] == agent_aic
@@ -205,7 +206,8 @@ async def test_operator_token_agent_enroll_and_call(tmp_path: Path) -> None:
             # the token was used: a second enrollment is refused with its code
             code, out, err = await _aip(
                 "enroll", "--node", url, "--token", token.strip(), "--aic", agent_aic,
-                "--identity", str(tmp_path / "again"),
+                "--identity", str(tmp_path / "again"), "--ca-fingerprint", facts["caFingerprint"],
+                "--node-aic", node_aic,
             )
             assert code == 1
             assert str(int(Code.ENROLLMENT_TOKEN_USED)) in err

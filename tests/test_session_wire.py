@@ -15,7 +15,8 @@ from websockets.exceptions import ConnectionClosed
 
 from aip.client import AgentIdentity, connect, enroll
 from aip.errors import AipError, Code
-from aip.identity.certificates import Usage, certificate_pem
+from aip.identity.certificates import Usage, certificate_pem, load_certificate
+from aip.identity.enrollment import build_csr
 from aip.identity.keys import SigningKey
 from aip.node import Node, NodeLimits
 from tests.pki_helpers import AIC, make_ca
@@ -141,6 +142,7 @@ async def test_enroll_then_authenticate(node: Node, tmp_path: Path) -> None:
             AIC,
             key,
             usages=(Usage.CLIENT, Usage.SERVER),
+            node_aic=str(node.identity.aic),
             ca_fingerprint=node.identity.ca_fingerprint,
         )
         identity = done.identity
@@ -158,7 +160,14 @@ async def test_enroll_then_authenticate(node: Node, tmp_path: Path) -> None:
             await enroll(node.url, "aipt1." + "A" * 43, AIC, key)
         assert unknown.value.code is Code.ENROLLMENT_TOKEN_UNKNOWN
         with pytest.raises(AipError) as wrong_root:
-            await enroll(node.url, other, OTHER_AIC, key, ca_fingerprint="00" * 32)
+            await enroll(
+                node.url,
+                other,
+                OTHER_AIC,
+                key,
+                node_aic=str(node.identity.aic),
+                ca_fingerprint="00" * 32,
+            )
         assert wrong_root.value.code is Code.CERTIFICATE_CHAIN_INVALID
     # what the node acknowledged is on disk: a restarted node knows the used token and the certs
     serials = set(node.identity.ca.state.issued)
@@ -180,3 +189,94 @@ async def test_enroll_refuses_bad_params(node: Node) -> None:
         await ws.send(frame, text=True)
         reply = json.loads(await ws.recv())
     assert reply["error"]["code"] == Code.INVALID_PARAMS
+
+
+# --- review findings, kept as regressions -------------------------------------------------------
+
+
+async def test_token_never_reaches_a_squatter(node: Node) -> None:
+    """A process on the node's address without the node's key never sees the token."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    seen: list[str] = []
+    info = {"trustBundle": [node.identity.trust_bundle_pem], "nodeAic": str(node.identity.aic)}
+
+    async def squatter(ws: ServerConnection) -> None:
+        async for message in ws:
+            seen.append(str(message))
+            request = json.loads(message)
+            result: object = info if request["method"] == "node.info" else {"nope": 1}
+            await ws.send(json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}))
+
+    token = node.enrollment.issue_token(AIC)
+    async with asyncio.timeout(WAIT), serve(squatter, "127.0.0.1", 0) as fake:
+        url = f"ws://127.0.0.1:{next(iter(fake.sockets)).getsockname()[1]}"
+        with pytest.raises(AipError) as refused:
+            await enroll(
+                url,
+                token,
+                AIC,
+                AGENT_KEY,
+                node_aic=str(node.identity.aic),
+                ca_fingerprint=node.identity.ca_fingerprint,
+            )
+        assert refused.value.code is Code.PROOF_MALFORMED
+    assert not any(token in frame for frame in seen)
+    assert any('"node.hello"' in frame for frame in seen)
+    with pytest.raises(ValueError, match="both"):
+        await enroll(node.url, token, AIC, AGENT_KEY, ca_fingerprint="00" * 32)
+
+
+async def test_revoked_certificate_gets_no_session(node: Node) -> None:  # [SES-PRF-003]
+    identity = enrolled(node)
+    ca = node.identity.ca
+    serial = load_certificate(identity.certificates[0]).serial_number
+    ca.revoke(serial, 1, datetime.now(UTC))
+    async with asyncio.timeout(WAIT):
+        with pytest.raises(AipError) as info:
+            await connect(node.url, identity, str(node.identity.aic))
+    assert info.value.code is Code.CERTIFICATE_REVOKED
+
+
+async def test_enroll_as_a_notification_is_not_acted_on(node: Node) -> None:  # [ARC-AUTH-001]
+    token = node.enrollment.issue_token(AIC)
+    csr = build_csr(AGENT_KEY, AIC).decode()
+    note = {
+        "jsonrpc": "2.0",
+        "method": "atr.enroll",
+        "params": {"token": token, "csr": csr, "usages": ["clientAuth"]},
+    }
+    async with asyncio.timeout(WAIT), raw_connect(node.url) as ws:
+        await ws.send(json.dumps(note), text=True)
+        await ws.send('{"jsonrpc":"2.0","method":"node.info","id":1}', text=True)
+        assert json.loads(await ws.recv())["id"] == 1  # the notification got no answer
+    done = await enroll(node.url, token, AIC, AGENT_KEY)  # and the token is still good
+    assert done.identity.aic == AIC
+
+
+async def test_malformed_hello_and_garbage_are_coded_and_rate_limited(tmp_path: Path) -> None:
+    limits = NodeLimits(requests_per_second=1.0, request_burst=5, handshake_timeout_seconds=5)
+    async with asyncio.timeout(WAIT), Node(tmp_path / "n", port=0, limits=limits) as small:
+        async with raw_connect(small.url) as ws:
+            hello = {
+                "jsonrpc": "2.0",
+                "method": "node.hello",
+                "id": 1,
+                "params": {
+                    "clientChallenge": "A" * 43,
+                    "audience": [small.url],
+                    "protocolVersion": "0.1",
+                },
+            }
+            await ws.send(json.dumps(hello), text=True)
+            assert json.loads(await ws.recv())["error"]["code"] == Code.PROOF_MALFORMED
+        async with raw_connect(small.url) as ws:  # garbage is charged too [ARC-LIM-002]
+            for _ in range(5):
+                await ws.send("{not json", text=True)
+                assert json.loads(await ws.recv())["error"]["code"] == Code.PARSE_ERROR
+            for _ in range(3):
+                await ws.send("{not json", text=True)  # over the limit: dropped, no reply
+            await ws.send('{"jsonrpc":"2.0","method":"node.info","id":2}', text=True)
+            reply = json.loads(await ws.recv())
+            assert reply["id"] == 2
+            assert reply["error"]["code"] == Code.CALLER_RATE_LIMITED

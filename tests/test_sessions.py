@@ -82,8 +82,6 @@ def refusal(effects: list[Any]) -> Code:
     return effects[0].error.code
 
 
-
-
 def handshake(srv: ServerHandshake, cli: ClientHandshake) -> str:
     hello = reply_of(srv.handle(Input.HELLO, T, params=cli.hello(C1), challenge=C2))
     proof = cli.on_hello(hello, T)
@@ -309,8 +307,16 @@ JUNK = st.one_of(
         st.sampled_from(
             ["proof", "certificates", "audience", "clientChallenge", "protocolVersion", "x"]
         ),
-        st.one_of(st.none(), st.text(max_size=5), st.integers()),
-        max_size=4,
+        st.one_of(
+            st.none(),
+            st.text(max_size=5),
+            st.integers(),
+            st.lists(st.text(max_size=3), max_size=2),  # unhashable where a str is expected
+            st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+            st.just("ws://127.0.0.1:8765"),
+            st.just("0.1"),
+        ),
+        max_size=5,
     ),
 )
 
@@ -368,3 +374,12 @@ def test_replay_cache_forgets_after_its_lifetime() -> None:
     assert len(cache) == 0
     with pytest.raises(ValueError, match="positive"):
         ReplayCache(timedelta(0))
+
+
+def test_version_must_be_the_integer_one() -> None:  # [SES-PRF-001]
+    _, _, good = _after_hello()
+    for version in (True, 1.0, "1", 2):
+        fresh, _, _ = _after_hello()
+        _fails(
+            fresh, {**good, "proof": {**good["proof"], "version": version}}, Code.PROOF_MALFORMED
+        )

@@ -194,24 +194,43 @@ async def enroll(
     key: SigningKey,
     *,
     usages: Sequence[Usage] = (Usage.CLIENT,),
+    node_aic: str | None = None,
     ca_fingerprint: str | None = None,
     timeout: float = 10.0,
 ) -> Enrolled:
     """Redeem an enrollment token at the node; return what it issued, checked.
 
-    Sends a CSR for ``aic`` over ``key`` with ``atr.enroll`` (no session is needed: the token
-    is the credential), then checks what comes back: each certificate validates under the
-    returned root for its usage, names ``aic`` and carries ``key``; if ``ca_fingerprint`` (the
-    SHA-256 of the root, as ``aip node`` prints it) is given, the root must match it.  The
-    result's ``identity`` holds the clientAuth chain, ready for :func:`connect`.  Raises the
-    node's refusal (Part 6 codes), CERTIFICATE_CHAIN_INVALID for an unexpected root, or
-    :class:`ConnectionLost`.
+    With ``node_aic`` and ``ca_fingerprint`` (the SHA-256 of the domain root; ``aip node``
+    prints both), the token is sent only after the node has proved, with the Part 7 server
+    proof on this very connection, that it is ``node_aic`` under that root — so a process
+    squatting on the address never sees it.  Without them the first answer is trusted (fit for
+    a local development node only).  Every returned certificate must validate under the root
+    for its usage, name ``aic`` and carry ``key``.  The result's ``identity`` holds the
+    clientAuth chain, ready for :func:`connect`.  Raises the node's refusal (Part 6 codes),
+    the handshake's codes, CERTIFICATE_CHAIN_INVALID for another root, or
+    :class:`ConnectionLost`; ``ValueError`` if only one of the two pins is given.
     """
+    if (node_aic is None) != (ca_fingerprint is None):
+        raise ValueError("pin the node with both node_aic and ca_fingerprint, or neither")
     try:
         ws = await ws_connect(url, compression=None, open_timeout=timeout)
     except (OSError, InvalidURI, WebSocketException, TimeoutError) as exc:
         raise ConnectionLost(f"cannot open {url}: {exc}") from None
     async with Session(ws) as session:
+        if node_aic is not None and ca_fingerprint is not None:
+            roots = await _pinned_roots(session, ca_fingerprint, timeout)
+            check = ClientHandshake(
+                aic=aic,
+                key=key,
+                certificates=(),
+                trust_roots=roots,
+                audience=url,
+                expected_server_aic=node_aic,
+            )
+            hello = await session.call(
+                HELLO, check.hello(secrets.token_bytes(CHALLENGE_SIZE)), timeout=timeout
+            )
+            check.check_server(hello, datetime.now(UTC))  # raises before the token leaves
         params = {
             "token": token,
             "csr": build_csr(key, aic).decode("ascii"),
@@ -219,10 +238,7 @@ async def enroll(
         }
         result = await session.call(ENROLL_METHOD, params, timeout=timeout)
     roots = load_certificates("".join(result["trustBundle"]))
-    if (
-        ca_fingerprint is not None
-        and hashlib.sha256(certificate_der(roots[0])).hexdigest() != ca_fingerprint.lower()
-    ):
+    if ca_fingerprint is not None and _fingerprint(roots[0]) != ca_fingerprint.lower():
         raise AipError(Code.CERTIFICATE_CHAIN_INVALID, "the node's root is not the one expected")
     now = datetime.now(UTC)
     for usage in usages:
@@ -235,3 +251,22 @@ async def enroll(
     return Enrolled(
         AgentIdentity(str(parse_aic(aic)), key, client, roots), chains, list(result["trustBundle"])
     )
+
+
+def _fingerprint(cert: Any) -> str:
+    return hashlib.sha256(certificate_der(cert)).hexdigest()
+
+
+async def _pinned_roots(session: Session, fingerprint: str, timeout: float) -> list[Any]:
+    """The node's advertised root, if it is the pinned one; else CERTIFICATE_CHAIN_INVALID."""
+    info = await session.call("node.info", timeout=timeout)
+    try:
+        roots = load_certificates("".join(info["trustBundle"]))
+    except (KeyError, TypeError) as exc:
+        raise AipError(
+            Code.INVALID_AGENT_RESPONSE, f"node.info without a trust bundle: {exc}"
+        ) from None
+    pinned = [root for root in roots if _fingerprint(root) == fingerprint.lower()]
+    if not pinned:
+        raise AipError(Code.CERTIFICATE_CHAIN_INVALID, "the node's root is not the one expected")
+    return pinned

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aip.errors import AipError, Code
-from aip.identity.ca_state import CaState
 from aip.identity.certificates import (
     MAX_SERIAL,
     Usage,
@@ -40,14 +39,21 @@ class Enrollment:
         self._clock = clock or (lambda: datetime.now(UTC))
 
     def _commit(self, change: Callable[[], Any]) -> Any:
-        """Apply ``change`` to the CA, persist it, or undo it if persisting fails."""
-        ca = self._data.identity.ca
-        before = ca.state.to_dict()
+        """Apply ``change`` to the CA, persist it, or undo it if persisting fails.
+
+        The snapshot is shallow (the records are immutable), so a refused request costs no
+        more than its checks; ``change`` itself changes nothing when it raises.
+        """
+        state = self._data.identity.ca.state
+        before = (dict(state.issued), dict(state.revoked), state.crl_number)
+        tokens = dict(state.tokens.records)
+        result = change()  # raises, changing nothing, when the request is refused
         try:
-            result = change()
             self._data.save_ca_state()
         except BaseException:
-            ca.state = CaState.from_dict(before)
+            state.issued, state.revoked, state.crl_number = before
+            state.tokens.records.clear()
+            state.tokens.records.update(tokens)
             raise
         return result
 

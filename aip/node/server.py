@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -60,6 +60,7 @@ class Node:
         port: int = 8765,
         domain: str | None = None,
         limits: NodeLimits | None = None,
+        public_urls: Sequence[str] = (),
     ) -> None:
         self.data_path = Path(data_dir)
         self.host = host
@@ -78,6 +79,8 @@ class Node:
             public_methods=frozenset({"node.info", ENROLL}),
             limits=self.limits,
             guard=self._guard,
+            revoked=self._is_revoked,
+            public_urls=public_urls,
         )
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -162,6 +165,10 @@ class Node:
         return self._listener.url
 
     # --- methods -----------------------------------------------------------------------------
+
+    def _is_revoked(self, serial: int) -> bool:
+        """Live revocation status from the node's own CA [SES-PRF-003]."""
+        return self._data is not None and serial in self._data.identity.ca.state.revoked
 
     def _guard(self, method: str, session_aic: str | None) -> AipError | None:
         """Only the operator's session may issue tokens."""

@@ -64,6 +64,16 @@ class ClientHandshake:
         Raises PROOF_MALFORMED, the errors of :func:`~aip.sessions.proofs.verify_proof`, and
         PEER_AIC_MISMATCH when the server is not ``expected_server_aic`` [ARC-AUTH-002].
         """
+        context = self.check_server(result, now)
+        proof = make_proof(Role.CLIENT, self.aic, context, now, self.key)
+        return {"proof": proof, "certificates": list(self.certificates)}
+
+    def check_server(self, result: Any, now: datetime) -> SessionContext:
+        """Check the server's answer to ``node.hello`` only (proof, chain, expected AIC).
+
+        Enrollment uses this on its own: an agent without certificates yet still makes sure it
+        hands its token to the node it means before sending it.  Raises like :meth:`on_hello`.
+        """
         if self._challenge is None or self._context is not None:
             raise SessionError(Code.HANDSHAKE_OUT_OF_ORDER, "no hello is outstanding")
         if not isinstance(result, dict) or result.keys() != {
@@ -88,8 +98,7 @@ class ClientHandshake:
             expected_aic=self.expected_server_aic,
         )
         self._context = context
-        proof = make_proof(Role.CLIENT, self.aic, context, now, self.key)
-        return {"proof": proof, "certificates": list(self.certificates)}
+        return context
 
     def on_authenticated(self, result: Any) -> str:
         """Check the server's answer to ``node.authenticate``; return our session AIC."""

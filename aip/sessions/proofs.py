@@ -9,13 +9,13 @@ and integrity errors of Parts 3 and 6, each with its registry code.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from aip.errors import Code, SessionError
+from aip.errors import CertificateError, Code, SessionError
 from aip.identity.certificates import (
     Usage,
     certificate_pem,
@@ -144,7 +144,11 @@ def _read_shape(proof: Any, role: Role) -> datetime:
     """Members, types and formats of a proof [SES-PRF-001] [SES-PRF-002]; return its time."""
     if not isinstance(proof, dict) or proof.keys() != _MEMBERS:
         raise _malformed("a proof has exactly the members of SES-PRF-001")
-    if proof["type"] != str(role) or proof["version"] != PROOF_VERSION:
+    if (
+        proof["type"] != str(role)
+        or type(proof["version"]) is not int
+        or (proof["version"] != PROOF_VERSION)
+    ):
         raise _malformed(f"expected a version {PROOF_VERSION} {role} proof")
     for name in ("aic", "audience", "time"):
         if not isinstance(proof[name], str) or not proof[name]:
@@ -170,6 +174,7 @@ def verify_proof(
     skew: timedelta = DEFAULT_SKEW,
     expected_aic: str | None = None,
     revocation: RevocationList | None = None,
+    revoked: Callable[[int], bool] | None = None,
 ) -> ValidatedAgent:
     """Check a peer's proof and certificates as received; return the proven identity.
 
@@ -194,6 +199,8 @@ def verify_proof(
     agent = validate_chain(
         chain[0], chain[1:], trust_roots, now=now, usage=role.usage, revocation=revocation
     )  # [SES-PRF-003]
+    if revoked is not None and revoked(agent.serial):  # the issuing CA's live state
+        raise CertificateError(Code.CERTIFICATE_REVOKED, "the certificate was revoked")
     if proof["aic"] != agent.aic or (expected_aic is not None and agent.aic != expected_aic):
         raise SessionError(Code.PEER_AIC_MISMATCH, "the proven AIC is not the one expected")
     verify_object(proof, agent.key)  # [SES-PRF-001] kid and signature, Part 3

@@ -116,6 +116,7 @@ class ServerConfig:
     public_methods: frozenset[str] = frozenset({"node.info"})
     skew: timedelta = DEFAULT_SKEW
     handshake_timeout: timedelta = timedelta(seconds=10)  # [SES-HSK-004]
+    revoked: Callable[[int], bool] | None = None  # live revocation status by serial
     revocation: RevocationList | None = None  # the issuer's current list, when the node has one
 
 
@@ -167,6 +168,8 @@ class ServerHandshake:
                 )
             if params["protocolVersion"] != PROTOCOL_VERSION:
                 raise SessionError(Code.PROOF_MALFORMED, f"protocolVersion {PROTOCOL_VERSION} only")
+            if not isinstance(params["audience"], str):
+                raise SessionError(Code.PROOF_MALFORMED, "audience is a URL string")
             if params["audience"] not in self.config.audiences:  # [SES-HSK-003]
                 raise SessionError(Code.AUDIENCE_MISMATCH, "this server is not that URL")
             context = SessionContext(
@@ -206,6 +209,7 @@ class ServerHandshake:
                 now=now,
                 skew=self.config.skew,
                 revocation=self.config.revocation,
+                revoked=self.config.revoked,
             )
         except AipError as exc:
             return self._fail(exc)

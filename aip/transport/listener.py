@@ -106,6 +106,8 @@ class SessionListener:
         public_methods: frozenset[str],
         limits: Limits | None = None,
         guard: Guard | None = None,
+        revoked: Callable[[int], bool] | None = None,
+        public_urls: Sequence[str] = (),
     ) -> None:
         self.host = host
         self.limits = limits or Limits()
@@ -113,6 +115,8 @@ class SessionListener:
         self._methods = methods
         self._public = public_methods
         self._guard = guard
+        self._revoked = revoked
+        self._public_urls = frozenset(public_urls)
         self._server: Server | None = None
         self._config: ServerConfig | None = None
         self._ready = asyncio.Event()
@@ -121,7 +125,10 @@ class SessionListener:
         self._connections = 0
         self._buckets: dict[str, TokenBucket] = {}  # per session AIC [ARC-LIM-002]
         # Remembers used challenges longer than any proof could still be accepted [SES-HSK-005].
-        self._replay = ReplayCache(self._handshake_timeout + 2 * DEFAULT_SKEW + timedelta(60))
+        self._replay = ReplayCache(
+            self._handshake_timeout + 2 * DEFAULT_SKEW + timedelta(seconds=60)
+        )
+        self._purged = datetime.min.replace(tzinfo=UTC)
 
     async def start(
         self,
@@ -150,6 +157,7 @@ class SessionListener:
             audiences=self.audiences,
             public_methods=self._public,
             handshake_timeout=self._handshake_timeout,
+            revoked=self._revoked,
         )
         self._ready.set()
 
@@ -177,12 +185,13 @@ class SessionListener:
 
     @property
     def audiences(self) -> frozenset[str]:
-        """The URLs clients may name as audience: the bound address, and localhost for
-        loopback [SES-HSK-003]."""
+        """The URLs clients may name as audience [SES-HSK-003]: the bound address, localhost
+        for loopback, and the ``public_urls`` given (e.g. behind a proxy, or when bound to
+        0.0.0.0)."""
         hosts = {f"[{self.host}]" if ":" in self.host else self.host}
         if self.host in ("127.0.0.1", "::1", "localhost"):
             hosts |= {"localhost", "127.0.0.1"}
-        return frozenset(f"ws://{h}:{self.port}" for h in hosts)
+        return frozenset(f"ws://{h}:{self.port}" for h in hosts) | self._public_urls
 
     # --- receive path ------------------------------------------------------------------------
 
@@ -213,17 +222,9 @@ class SessionListener:
         """
         now = self._now()
         frame = decode_frame(message)
-        if isinstance(frame, ErrorReply):
-            return Outcome([frame.to_bytes()])
-        if isinstance(frame, Response):
-            # This node sends no requests yet: every response is unmatched [ARC-WS-002].
-            logger.debug("discarding a response to unknown id %r", frame.id)
-            return Outcome([])
-        outcome = self._effects(handshake, frame, handshake.handle(Input.TICK, now))
-        if outcome.close is not None:
-            return outcome
+        # Every frame costs a token, malformed ones included [ARC-LIM-002].
         wait = self._bucket(handshake, bucket, now).take(now)
-        if wait > 0:  # [ARC-LIM-002] refused, connection kept
+        if wait > 0:  # refused, connection kept; only a readable request gets an answer
             if isinstance(frame, Request):
                 error = AipError(
                     Code.CALLER_RATE_LIMITED,
@@ -232,6 +233,17 @@ class SessionListener:
                 )
                 return Outcome([error_frame(frame.id, error)])
             return Outcome([])
+        if isinstance(frame, ErrorReply):
+            return Outcome([frame.to_bytes()])
+        if isinstance(frame, Response):
+            # This listener sends no requests yet: every response is unmatched [ARC-WS-002].
+            logger.debug("discarding a response to unknown id %r", frame.id)
+            return Outcome([])
+        outcome = self._effects(handshake, frame, handshake.handle(Input.TICK, now))
+        if outcome.close is not None:
+            return outcome
+        if isinstance(frame, Notification) and handshake.state is not State.AUTHENTICATED:
+            return Outcome([])  # [ARC-AUTH-001] discarded, never acted on
         kind = _INPUTS.get(frame.method, Input.CALL) if isinstance(frame, Request) else Input.CALL
         challenge = secrets.token_bytes(CHALLENGE_SIZE) if kind is Input.HELLO else b""
         effects = handshake.handle(
@@ -300,6 +312,9 @@ class SessionListener:
 
     async def _serve_connection(self, ws: ServerConnection, config: ServerConfig) -> None:
         now = self._now()
+        if now - self._purged >= timedelta(seconds=1):  # bounded: entries live minutes
+            self._replay.purge(now)
+            self._purged = now
         handshake = ServerHandshake(config, now, self._replay)
         bucket, last = self._new_bucket(now), now
         try:
