@@ -58,7 +58,7 @@ def _rate(fn: Callable[[], object], seconds: float) -> float:
             return count / (now - start)
 
 
-def main(rounds: int = 7, seconds: float = 0.4) -> dict[str, float]:
+def main(rounds: int = 11, seconds: float = 0.3) -> dict[str, float]:
     """Measure and print; returns the medians (ops/s) and the ratio."""
     message = codec.canonicalize(ENVELOPE)
     signature = KEY.sign(message)
