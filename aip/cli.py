@@ -28,10 +28,12 @@ from typing import NoReturn
 from aip.cli_agent import (
     call_arguments,
     enroll_arguments,
+    fail,
     run_call,
     run_enroll,
     run_token,
     token_arguments,
+    why,
 )
 
 __all__ = ["COMMANDS", "PLUGIN_MODULES", "Command", "build_parser", "main"]
@@ -82,7 +84,7 @@ def _run_node(args: argparse.Namespace) -> int:
     from aip.node import Node  # noqa: PLC0415  (websockets loads only for this command)
 
     if not 0 <= args.port <= 65535:
-        return _fail("node", f"port {args.port} is outside 0..65535")
+        return fail("node", f"port {args.port} is outside 0..65535")
     data = args.data or Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
 
     def announce(node: Node) -> None:
@@ -116,18 +118,8 @@ def _run_node(args: argparse.Namespace) -> int:
     try:
         asyncio.run(serve())
     except Exception as exc:  # every failure: one line, non-zero exit
-        return _fail("node", _reason(exc))
+        return fail("node", why(exc))
     return 0
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _fail(command: str, reason: str) -> int:
-    print(f"aip {command}: {reason}", file=sys.stderr, flush=True)
-    return 1
 
 
 COMMANDS: list[Command] = [

@@ -20,21 +20,25 @@ from aip.errors import AipError
 __all__ = [
     "call_arguments",
     "enroll_arguments",
+    "fail",
     "run_call",
     "run_enroll",
     "run_token",
     "token_arguments",
+    "why",
 ]
 
 DEFAULT_NODE = "ws://127.0.0.1:8765"
 
 
-def _fail(command: str, reason: str) -> int:
+def fail(command: str, reason: str) -> int:
+    """Print ``aip <command>: <reason>`` on stderr; return the failure status 1."""
     print(f"aip {command}: {reason}", file=sys.stderr, flush=True)
     return 1
 
 
-def _why(exc: BaseException) -> str:
+def why(exc: BaseException) -> str:
+    """One line saying why ``exc`` happened (with the registry code for an AipError)."""
     if isinstance(exc, AipError):
         return f"{exc.message} ({int(exc.code)} {exc.code.name})"
     text = str(exc).strip().splitlines()
@@ -80,7 +84,7 @@ def run_token(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(ask())
     except Exception as exc:
-        return _fail("token", _why(exc))
+        return fail("token", why(exc))
     print(json.dumps(result) if args.json else result["token"], flush=True)
     return 0
 
@@ -114,7 +118,7 @@ def run_enroll(args: argparse.Namespace) -> int:
     from aip.identity.keys import SigningKey  # noqa: PLC0415
 
     if (args.identity / "identity.json").exists():
-        return _fail("enroll", f"{args.identity} already holds an identity")
+        return fail("enroll", f"{args.identity} already holds an identity")
     key = SigningKey(secrets.token_bytes(32))
     try:
         done = asyncio.run(
@@ -131,7 +135,7 @@ def run_enroll(args: argparse.Namespace) -> int:
         identity = done.identity
         save_identity(args.identity, identity.aic, key, done.chains, done.trust_bundle)
     except Exception as exc:
-        return _fail("enroll", _why(exc))
+        return fail("enroll", why(exc))
     facts = {"aic": identity.aic, "identity": str(args.identity)}
     print(json.dumps(facts) if args.json else f"enrolled {identity.aic} in {args.identity}")
     return 0
@@ -156,7 +160,7 @@ def run_call(args: argparse.Namespace) -> int:
     try:
         params = json.loads(args.params) if args.params is not None else None
     except ValueError:
-        return _fail("call", "params must be a JSON object")
+        return fail("call", "params must be a JSON object")
 
     async def call() -> Any:
         async with await connect(args.node, load_identity(args.identity), args.node_aic) as s:
@@ -165,6 +169,6 @@ def run_call(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(call())
     except Exception as exc:
-        return _fail("call", _why(exc))
+        return fail("call", why(exc))
     print(json.dumps(result, indent=2))
     return 0

@@ -10,7 +10,7 @@ import asyncio
 import secrets
 import tempfile
 
-from aip.client import Agent, enroll
+from aip.client import Agent, Enrolled, enroll
 from aip.identity.certificates import Usage
 from aip.identity.keys import SigningKey
 from aip.node import Node
@@ -23,22 +23,21 @@ BOTH = (Usage.CLIENT, Usage.SERVER)
 async def main() -> str:
     with tempfile.TemporaryDirectory() as data:
         async with Node(data, port=0) as node:
-            # The operator hands each agent a one-time token (here: in-process).
-            alice = await enroll(
-                node.url,
-                node.enrollment.issue_token(ALICE),
-                ALICE,
-                SigningKey(secrets.token_bytes(32)),
-                usages=BOTH,
-            )
-            bob = await enroll(
-                node.url,
-                node.enrollment.issue_token(BOB),
-                BOB,
-                SigningKey(secrets.token_bytes(32)),
-                usages=BOTH,
-            )
 
+            async def enrolled(aic: str) -> Enrolled:
+                # The operator hands the agent a one-time token (here: in-process); the agent
+                # pins the node by AIC and CA fingerprint, as `aip node` prints them.
+                return await enroll(
+                    node.url,
+                    node.enrollment.issue_token(aic),
+                    aic,
+                    SigningKey(secrets.token_bytes(32)),
+                    usages=BOTH,
+                    node_aic=str(node.identity.aic),
+                    ca_fingerprint=node.identity.ca_fingerprint,
+                )
+
+            alice, bob = await enrolled(ALICE), await enrolled(BOB)
             agent_b = Agent(bob)
 
             @agent_b.method("echo.say")
