@@ -29,8 +29,11 @@ from typing import Any, TypeAlias
 
 from aip.codec import MAX_SAFE_INTEGER, dumps, parse
 from aip.errors import AipError, Code, CodecError, error_object
+from aip.identity.keys import VerifyKey
 
 __all__ = [
+    "ANONYMOUS",
+    "Caller",
     "ErrorReply",
     "Handler",
     "JsonId",
@@ -47,7 +50,22 @@ __all__ = [
 
 JsonId: TypeAlias = str | int | None
 Params: TypeAlias = dict[str, Any] | list[Any] | None
-Handler: TypeAlias = Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent a call: the session's AIC and certificate key, both None before authentication.
+
+    Handlers get it as their second argument, to authorize and to check identity binding
+    (spec Part 7 §7.6).
+    """
+
+    aic: str | None = None
+    key: VerifyKey | None = None
+
+
+ANONYMOUS = Caller()
+Handler: TypeAlias = Callable[[dict[str, Any], Caller], Any]
 ErrorSpec: TypeAlias = AipError | tuple[int, str, Any]
 
 _VERSION = "2.0"
@@ -242,10 +260,13 @@ def expect_params(
         raise AipError(Code.INVALID_PARAMS, f"unknown parameter {sorted(unknown)[0]!r}")
 
 
-def dispatch(methods: Mapping[str, Handler], call: Request | Notification) -> bytes | None:
+def dispatch(
+    methods: Mapping[str, Handler], call: Request | Notification, caller: Caller = ANONYMOUS
+) -> bytes | None:
     """Run ``call`` against a method table; returns the response frame, or None for a notification.
 
-    Handlers take the named parameters as a dict (absent params become ``{}``); positional
+    Handlers take the named parameters as a dict (absent params become ``{}``) and the
+    :class:`Caller`; positional
     (array) params are refused with -32602, an unknown method gets -32601, and an
     :class:`AipError` raised by the handler becomes an error response with its code.  Any other
     exception from the handler, or a result that is not a JSON value, is a local bug and
@@ -260,7 +281,7 @@ def dispatch(methods: Mapping[str, Handler], call: Request | Notification) -> by
         error = (Code.INVALID_PARAMS, "this method takes named parameters (an object)", None)
     else:
         try:
-            result = handler({} if call.params is None else call.params)
+            result = handler({} if call.params is None else call.params, caller)
         except AipError as exc:
             error = exc
         else:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import secrets
 import tempfile
+from typing import Any
 
 from aip.client import Agent, Enrolled, enroll
 from aip.identity.certificates import Usage
 from aip.identity.keys import SigningKey
+from aip.jsonrpc import Caller
 from aip.node import Node
 
 ALICE = "1.2.156.3088.1.1.34C2.478BDF.3GF546.0JU4"
@@ -40,13 +42,13 @@ async def main() -> str:
             alice, bob = await enrolled(ALICE), await enrolled(BOB)
             agent_b = Agent(bob)
 
-            @agent_b.method("echo.say")
-            def say(params: dict[str, object]) -> dict[str, object]:
-                return {"from": BOB, "text": params["text"]}
+            @agent_b.signed("echo.say")  # signed, identity-bound messages both ways
+            def say(message: dict[str, Any], caller: Caller) -> dict[str, Any]:
+                return {"text": f"{caller.aic} said: {message['text']}"}
 
             async with agent_b, await Agent(alice).connect(agent_b.url, BOB) as session:
-                reply = await session.call("echo.say", {"text": "hello from Alice"})
-                print(f"{session.aic} -> {session.server.aic if session.server else '?'}: {reply}")
+                reply = await session.call_signed("echo.say", {"text": "hello from Alice"})
+                print(f"{reply['senderId']} answered: {reply['text']}")
                 return str(reply["text"])
 
 

@@ -15,6 +15,7 @@ from aip.client import Agent, Enrolled, enroll
 from aip.errors import AipError, Code
 from aip.identity.certificates import Usage
 from aip.identity.keys import SigningKey
+from aip.jsonrpc import Caller
 from aip.node import Node
 from examples import two_agents
 
@@ -25,7 +26,8 @@ ALICE, BOB = two_agents.ALICE, two_agents.BOB
 
 async def test_the_example_runs() -> None:
     async with asyncio.timeout(WAIT):
-        assert await two_agents.main() == "hello from Alice"
+        said = "1.2.156.3088.1.1.34C2.478BDF.3GF546.0JU4 said: hello from Alice"
+        assert await two_agents.main() == said  # Bob saw Alice's proven AIC
 
 
 @pytest.fixture
@@ -45,13 +47,14 @@ async def test_peer_calls_errors_and_refusals(node: Node, tmp_path: Path) -> Non
         bob = Agent(await _enrolled(node, BOB, 2))
 
         @bob.method("math.half")
-        def half(params: dict[str, Any]) -> int:
+        def half(params: dict[str, Any], caller: Caller) -> int:
+            assert caller.aic == ALICE  # the handler sees the authenticated caller
             if params.get("n", 1) % 2:
                 raise AipError(Code.INVALID_PARAMS, "odd")
             return int(params["n"]) // 2
 
         @bob.method("oops")
-        def oops(params: dict[str, Any]) -> None:
+        def oops(params: dict[str, Any], caller: Caller) -> None:
             raise RuntimeError("bug")
 
         async with bob:
@@ -86,6 +89,6 @@ def test_serving_needs_a_server_certificate_and_unique_methods() -> None:
     with pytest.raises(ValueError, match="serverAuth"):
         Agent(client_only)
     agent = Agent(Enrolled(identity=None, chains={"serverAuth": []}, trust_bundle=[]))  # type: ignore[arg-type]
-    agent.method("a.b")(lambda params: None)
+    agent.method("a.b")(lambda params, caller: None)
     with pytest.raises(ValueError, match="already"):
-        agent.method("a.b")(lambda params: None)
+        agent.method("a.b")(lambda params, caller: None)

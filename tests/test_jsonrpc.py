@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from aip.errors import AipError, Code
 from aip.jsonrpc import (
+    Caller,
     ErrorReply,
     Notification,
     Request,
@@ -190,16 +191,20 @@ def test_result_frame_refuses_non_json_values() -> None:
 # --- dispatch ---------------------------------------------------------------------------------
 
 
-def _echo(params: dict[str, Any]) -> Any:
+def _echo(params: dict[str, Any], caller: Caller) -> Any:
     expect_params(params, required=frozenset({"a"}), optional=frozenset({"b"}))
     return params
 
 
-def _fail(params: dict[str, Any]) -> Any:
+def _fail(params: dict[str, Any], caller: Caller) -> Any:
     raise AipError(Code.TASK_NOT_FOUND, "no such task")
 
 
-METHODS = {"echo": _echo, "fail": _fail, "ping": lambda params: "pong"}
+def _whoami(params: dict[str, Any], caller: Caller) -> Any:
+    return caller.aic
+
+
+METHODS = {"echo": _echo, "fail": _fail, "ping": lambda params, caller: "pong", "who": _whoami}
 
 
 def _dispatch_obj(call: Request | Notification) -> dict[str, Any]:
@@ -213,6 +218,9 @@ def test_dispatch_results_and_errors() -> None:
     assert _dispatch_obj(Request(1, "ping"))["result"] == "pong"
     assert _dispatch_obj(Request(2, "ping", {}))["result"] == "pong"
     assert _dispatch_obj(Request(3, "echo", {"a": 1}))["result"] == {"a": 1}
+    assert _dispatch_obj(Request(3, "who"))["result"] is None  # anonymous by default
+    who = orjson.loads(dispatch(METHODS, Request(3, "who"), Caller("1.2.3", None)) or b"")
+    assert who["result"] == "1.2.3"  # handlers see who called
     cases: list[tuple[Request, int]] = [
         (Request(4, "nope"), Code.METHOD_NOT_FOUND),
         (Request(5, "rpc.discover"), Code.METHOD_NOT_FOUND),
@@ -229,7 +237,7 @@ def test_dispatch_results_and_errors() -> None:
 
 def test_dispatch_never_answers_notifications() -> None:
     seen: list[dict[str, Any]] = []
-    table = {"note": seen.append}
+    table = {"note": lambda params, caller: seen.append(params)}
     assert dispatch(table, Notification("note", {"k": 1})) is None
     assert seen == [{"k": 1}]
     assert dispatch(METHODS, Notification("nope")) is None

@@ -97,6 +97,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.sessions.proofs",
             "aip.sessions.server",
             "aip.sessions.client",
+            "aip.sessions.binding",
         }
     ),
     frozenset({"aip._files"}),

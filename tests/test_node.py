@@ -189,7 +189,7 @@ async def test_node_info(node: Node) -> None:
         "handshakeTimeoutSeconds": 10.0,
     }
     assert info["methods"] == [
-        "atr.enroll", "atr.issueToken", "node.authenticate", "node.hello", "node.info"
+        "atr.enroll", "atr.issueToken", "node.authenticate", "node.hello", "node.info", "node.ping"
     ]
     schema = json.loads((spec_dir() / "schema" / "node-info.schema.json").read_text())
     jsonschema.validate(info, schema)  # the published schema describes what the node sends
@@ -266,7 +266,7 @@ async def test_fatal_frames_close_the_connection_and_the_node_lives_on(
 
 
 async def test_handler_bug_answers_internal_error(node: Node) -> None:
-    def broken(params: dict[str, Any]) -> Any:
+    def broken(params: dict[str, Any], caller: Any) -> Any:
         raise RuntimeError("bug")
 
     working = node._methods["node.info"]

@@ -3,11 +3,14 @@
 ::
 
     agent = Agent(enrolled)                      # from aip.client.enroll(...)
-    @agent.method("echo.say")
-    def say(params): return {"text": params["text"]}
+    @agent.method("echo.say")                    # plain JSON-RPC, caller authenticated
+    def say(params, caller): return {"text": params["text"], "to": caller.aic}
+    @agent.signed("echo.sign")                   # signed messages both ways (Part 7 §7.6)
+    def sign(message, caller): return {"text": message["text"]}
     await agent.start()                          # listens; every caller must authenticate
     async with await agent.connect(peer_url, peer_aic) as peer:
         await peer.call("echo.say", {"text": "hi"})
+        await peer.call_signed("echo.sign", {"text": "hi"})   # checked reply message
 
 Callers authenticate with the Part 7 handshake against the agent's serverAuth certificate; no
 method is callable before that.
@@ -15,12 +18,15 @@ method is callable before that.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aip.client.session import Enrolled, Session, connect
 from aip.identity.certificates import Usage
 from aip.jsonrpc import Handler
+from aip.sessions.binding import SignedHandler, SignedMethod, message_ids
 from aip.transport.listener import Limits, SessionListener
 
 __all__ = ["Agent"]
@@ -56,19 +62,47 @@ class Agent:
         return self._listener.url
 
     def method(self, name: str) -> Callable[[Handler], Handler]:
-        """Decorator: serve ``name`` with the decorated ``handler(params) -> result``.
+        """Decorator: serve ``name`` with the decorated ``handler(params, caller) -> result``.
 
-        A handler raises :class:`~aip.errors.AipError` to refuse with a registry code; any other
+        The handler gets the params and the :class:`~aip.jsonrpc.Caller` (the authenticated
+        peer).  It raises :class:`~aip.errors.AipError` to refuse with a registry code; any other
         exception is a bug, answered with -32603.
         """
 
         def register(handler: Handler) -> Handler:
-            if name in self._methods:
-                raise ValueError(f"{name} is already served")
-            self._methods[name] = handler
+            self._add(name, handler)
             return handler
 
         return register
+
+    def signed(self, name: str) -> Callable[[SignedHandler], SignedHandler]:
+        """Decorator: serve ``name`` with signed messages both ways (spec Part 7 §7.6).
+
+        The decorated ``handler(message, caller) -> body`` gets the request message only after
+        its ``senderId`` proved to be the caller's session AIC and its signature held; the body
+        it returns goes back signed by this agent.  Callers use ``Session.call_signed``.
+        """
+
+        def register(handler: SignedHandler) -> SignedHandler:
+            identity = self.enrolled.identity
+            self._add(
+                name,
+                SignedMethod(
+                    handler,
+                    identity.aic,
+                    identity.key,
+                    lambda: datetime.now(UTC),
+                    message_ids(secrets.token_hex(8)),
+                ),
+            )
+            return handler
+
+        return register
+
+    def _add(self, name: str, handler: Handler) -> None:
+        if name in self._methods:
+            raise ValueError(f"{name} is already served")
+        self._methods[name] = handler
 
     async def start(self) -> None:
         """Listen for authenticated peers.  Raises ``OSError`` if the port is taken."""

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import itertools
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,12 +31,25 @@ from aip.identity.certificates import Usage, certificate_der, load_certificates
 from aip.identity.chain import ValidatedAgent, validate_chain
 from aip.identity.enrollment import ENROLL_METHOD, build_csr
 from aip.identity.keys import SigningKey
-from aip.jsonrpc import Request, Response, decode_frame, error_frame
+from aip.jsonrpc import (
+    ANONYMOUS,
+    Caller,
+    Handler,
+    Notification,
+    Request,
+    Response,
+    decode_frame,
+    dispatch,
+    error_frame,
+)
+from aip.sessions.binding import check_reply, message_ids, seal_message
 from aip.sessions.client import ClientHandshake
 from aip.sessions.proofs import CHALLENGE_SIZE
 from aip.sessions.server import AUTHENTICATE, HELLO
 
 __all__ = ["AgentIdentity", "ConnectionLost", "Enrolled", "Session", "connect", "enroll"]
+
+logger = logging.getLogger("aip.client")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +87,55 @@ def _remote_error(error: dict[str, Any]) -> AipError:
 
 
 class Session:
-    """An open, authenticated connection.  Use :func:`connect` to make one."""
+    """An open, authenticated connection.  Use :func:`connect` to make one.
 
-    def __init__(self, ws: ClientConnection) -> None:
+    Requests the peer sends us (a node pushes too) are answered from ``methods``, whose
+    handlers see the proven peer as their :class:`~aip.jsonrpc.Caller`; with no table every
+    such request gets -32601.
+    """
+
+    def __init__(
+        self,
+        ws: ClientConnection,
+        identity: AgentIdentity | None = None,
+        methods: dict[str, Handler] | None = None,
+    ) -> None:
         self._ws = ws
+        self._identity = identity
+        self._methods = methods or {}
         self._ids = itertools.count(1)
+        self._message_ids = message_ids(secrets.token_hex(8))
         self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._peer = ANONYMOUS
         self._reader = asyncio.create_task(self._read())
         self.aic: str | None = None
         self.server: ValidatedAgent | None = None
+
+    def _authenticated(self, aic: str, server: ValidatedAgent) -> None:
+        self.aic, self.server = aic, server
+        self._peer = Caller(server.aic, server.key)
+
+    async def call_signed(
+        self, method: str, body: dict[str, Any] | None = None, *, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Send ``body`` as a message signed by our AIC (spec Part 7 §7.6) and return the
+        peer's signed answer, checked: it must come from the session's proven peer and its
+        signature must hold [SES-BND-003].
+
+        Raises like :meth:`call`, and INVALID_AGENT_RESPONSE or a Part 3 code for a bad answer;
+        ``RuntimeError`` on a session that is not authenticated.
+        """
+        if self._identity is None or self.server is None:
+            raise RuntimeError("signed calls need an authenticated session")
+        message = seal_message(
+            body or {},
+            aic=self._identity.aic,
+            key=self._identity.key,
+            now=datetime.now(UTC),
+            ident=self._message_ids(),
+        )
+        result = await self.call(method, {"message": message}, timeout=timeout)
+        return check_reply(result, self.server.aic, self.server.key)
 
     async def call(
         self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 10.0
@@ -120,15 +174,29 @@ class Session:
                             future.set_result(frame.result)
                         else:
                             future.set_exception(_remote_error(frame.error))
-                elif isinstance(frame, Request):  # no handlers yet: the SDK serves nothing
-                    error = AipError(Code.METHOD_NOT_FOUND, f"unknown method {frame.method!r}")
-                    await self._ws.send(error_frame(frame.id, error), text=True)
+                elif isinstance(frame, Request | Notification):
+                    reply = self._serve(frame)
+                    if reply is not None:
+                        await self._ws.send(reply, text=True)
         except ConnectionClosed:
             pass
         finally:
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(ConnectionLost("the connection closed"))
+
+    def _serve(self, frame: Request | Notification) -> bytes | None:
+        """Answer a request from the peer; a handler bug is logged and answered -32603."""
+        if self.server is None:  # [ARC-AUTH-001] only a proven peer is served
+            error = AipError(Code.AUTHENTICATION_REQUIRED, "the peer is not authenticated yet")
+            return error_frame(frame.id, error) if isinstance(frame, Request) else None
+        try:
+            return dispatch(self._methods, frame, self._peer)
+        except Exception:
+            logger.exception("method %r failed", frame.method)
+            if isinstance(frame, Request):
+                return error_frame(frame.id, (Code.INTERNAL_ERROR, "internal error", None))
+            return None
 
     async def close(self) -> None:
         """Close the connection and stop reading; pending calls fail with ConnectionLost."""
@@ -152,8 +220,11 @@ async def connect(
     expected_server_aic: str,
     *,
     timeout: float = 10.0,
+    methods: dict[str, Handler] | None = None,
 ) -> Session:
     """Dial ``url``, authenticate both ways, and return the session.
+
+    ``methods`` answers requests the server sends us once it is authenticated.
 
     Raises the handshake's :class:`AipError` (Part 7 and Part 6 codes) after closing the
     connection with status 1008, or :class:`ConnectionLost` if the node cannot be reached.
@@ -162,7 +233,7 @@ async def connect(
         ws = await ws_connect(url, compression=None, open_timeout=timeout)
     except (OSError, InvalidURI, WebSocketException, TimeoutError) as exc:
         raise ConnectionLost(f"cannot open {url}: {exc}") from None
-    session = Session(ws)
+    session = Session(ws, identity, methods)
     handshake = ClientHandshake(
         aic=identity.aic,
         key=identity.key,
@@ -177,13 +248,14 @@ async def connect(
         )
         proof = handshake.on_hello(hello, datetime.now(UTC))
         done = await session.call(AUTHENTICATE, proof, timeout=timeout)
-        session.aic = handshake.on_authenticated(done)
+        aic = handshake.on_authenticated(done)
     except BaseException as exc:
         if isinstance(exc, AipError) and not isinstance(exc, ConnectionLost):
             await ws.close(1008, f"{int(exc.code)} {exc.code.name}")  # [ARC-AUTH-002]
         await session.close()
         raise
-    session.server = handshake.server
+    assert handshake.server is not None  # on_hello set it
+    session._authenticated(aic, handshake.server)
     return session
 
 

@@ -22,7 +22,7 @@ from aip.identity.certificates import (
     inspect_agent_certificate,
 )
 from aip.identity.enrollment import DEFAULT_TOKEN_TTL, ENROLL_METHOD
-from aip.jsonrpc import expect_params
+from aip.jsonrpc import Caller, expect_params
 from aip.node.datadir import DataDir
 
 __all__ = ["ENROLL", "ISSUE_TOKEN", "Enrollment"]
@@ -34,8 +34,11 @@ ISSUE_TOKEN = "atr.issueToken"  # operator only
 class Enrollment:
     """The node's enrollment desk, over its data directory's CA."""
 
-    def __init__(self, data: DataDir, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, data: DataDir, operator: str, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self._data = data
+        self._operator = operator
         self._clock = clock or (lambda: datetime.now(UTC))
 
     def _commit(self, change: Callable[[], Any]) -> Any:
@@ -68,8 +71,10 @@ class Enrollment:
         )
         return token
 
-    def issue_token_call(self, params: dict[str, Any]) -> dict[str, Any]:
+    def issue_token_call(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """``atr.issueToken {aic, ttlSeconds?}`` (operator sessions only): a fresh token."""
+        if caller.aic != self._operator:
+            raise AipError(Code.AUTHORIZATION_FAILED, "operator sessions only")
         expect_params(params, required=frozenset({"aic"}), optional=frozenset({"ttlSeconds"}))
         ttl = params.get("ttlSeconds", int(DEFAULT_TOKEN_TTL.total_seconds()))
         if type(ttl) is not int or not 60 <= ttl <= int(DEFAULT_TOKEN_TTL.total_seconds()):
@@ -79,7 +84,7 @@ class Enrollment:
             raise AipError(Code.INVALID_PARAMS, "aic is text")
         return {"token": self.issue_token(aic, timedelta(seconds=ttl)), "ttlSeconds": ttl}
 
-    def enroll(self, params: dict[str, Any]) -> dict[str, Any]:
+    def enroll(self, params: dict[str, Any], _caller: Caller) -> dict[str, Any]:
         """``atr.enroll {token, csr, usages}``: redeem the token, return the certificates.
 
         Params: ``token`` (text), ``csr`` (PEM), ``usages`` (a list of "clientAuth" and/or

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -19,12 +20,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from aip.errors import AipError, Code
 from aip.identity.certificates import load_certificates
-from aip.jsonrpc import Handler, expect_params
+from aip.jsonrpc import Caller, Handler, expect_params
 from aip.node.atr import ENROLL, ISSUE_TOKEN, Enrollment
 from aip.node.datadir import DataDir, NodeIdentity
 from aip.node.operator import ensure_operator
+from aip.sessions.binding import SignedMethod, message_ids
 from aip.sessions.proofs import certificate_list
 from aip.sessions.server import AUTHENTICATE, HELLO
 from aip.transport.listener import Limits, SessionListener
@@ -78,7 +79,6 @@ class Node:
             # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token
             public_methods=frozenset({"node.info", ENROLL}),
             limits=self.limits,
-            guard=self._guard,
             revoked=self._is_revoked,
             public_urls=public_urls,
         )
@@ -106,12 +106,17 @@ class Node:
                 "trustBundle": [identity.trust_bundle_pem],
                 "nodeCertificate": identity.certificate_chain_pem,
                 "limits": self.limits.to_wire(),
-                "methods": sorted({*self._methods, ENROLL, ISSUE_TOKEN, HELLO, AUTHENTICATE}),
+                "methods": sorted(
+                    {*self._methods, ENROLL, ISSUE_TOKEN, PING, HELLO, AUTHENTICATE}
+                ),
             }
             self.operator_aic = await asyncio.to_thread(ensure_operator, data, _now())
-            self.enrollment = Enrollment(data, _now)
+            self.enrollment = Enrollment(data, self.operator_aic, _now)
             self._methods[ENROLL] = self.enrollment.enroll
             self._methods[ISSUE_TOKEN] = self.enrollment.issue_token_call
+            self._methods[PING] = SignedMethod(
+                _pong, str(identity.aic), identity.key, _now, message_ids(secrets.token_hex(8))
+            )
             await self._listener.start(
                 str(identity.aic),
                 identity.key,
@@ -170,13 +175,7 @@ class Node:
         """Live revocation status from the node's own CA [SES-PRF-003]."""
         return self._data is not None and serial in self._data.identity.ca.state.revoked
 
-    def _guard(self, method: str, session_aic: str | None) -> AipError | None:
-        """Only the operator's session may issue tokens."""
-        if method == ISSUE_TOKEN and (session_aic is None or session_aic != self.operator_aic):
-            return AipError(Code.AUTHORIZATION_FAILED, "operator sessions only")
-        return None
-
-    def _node_info(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _node_info(self, params: dict[str, Any], _caller: Caller) -> dict[str, Any]:
         """``node.info``: who this node is and what it enforces [ARC-NODE-001]."""
         expect_params(params)
         return self._info
@@ -201,3 +200,14 @@ async def serve(
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+PING = "node.ping"
+
+
+def _pong(message: dict[str, Any], _caller: Caller) -> dict[str, Any]:
+    """``node.ping``: the signed echo of Part 7 §7.6 [SES-BND-005]; echoes ``dataItems``."""
+    body: dict[str, Any] = {"type": "aip.pong"}
+    if "dataItems" in message:
+        body["dataItems"] = message["dataItems"]
+    return body

@@ -22,6 +22,7 @@ from aip.errors import AipError, Code, SessionError
 from aip.identity.certificates import require_utc
 from aip.identity.keys import SigningKey
 from aip.identity.revocation import RevocationList
+from aip.jsonrpc import ANONYMOUS, Caller
 from aip.sessions.proofs import (
     DEFAULT_SKEW,
     Role,
@@ -130,6 +131,7 @@ class ServerHandshake:
     state: State = State.AWAIT_HELLO
     session_aic: str | None = None
     session_expires: datetime | None = None
+    caller: Caller = ANONYMOUS  # who the method table sees: set once authenticated
     _context: SessionContext | None = field(default=None, repr=False)
 
     def handle(
@@ -216,6 +218,7 @@ class ServerHandshake:
         self.state = State.AUTHENTICATED
         self.session_aic = agent.aic
         self.session_expires = agent.not_after
+        self.caller = Caller(agent.aic, agent.key)
         return [Reply({"sessionAic": agent.aic, "expiresAt": format_time(agent.not_after)})]
 
     def _out_of_order(self, _n: datetime, _m: str, _p: Any, _c: bytes) -> list[Effect]:

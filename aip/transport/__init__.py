@@ -1,5 +1,5 @@
 """Transport shells: the authenticated WebSocket listener (client side: :mod:`aip.client`)."""
 
-from aip.transport.listener import Guard, Limits, SessionListener
+from aip.transport.listener import Limits, SessionListener
 
-__all__ = ["Guard", "Limits", "SessionListener"]
+__all__ = ["Limits", "SessionListener"]

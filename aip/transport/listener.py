@@ -27,6 +27,7 @@ from aip.codec import MAX_DEPTH
 from aip.errors import AipError, Code
 from aip.identity.keys import SigningKey
 from aip.jsonrpc import (
+    Caller,
     ErrorReply,
     Handler,
     Notification,
@@ -54,11 +55,9 @@ from aip.sessions.server import (
     State,
 )
 
-__all__ = ["Guard", "Limits", "Outcome", "SessionListener"]
+__all__ = ["Limits", "Outcome", "SessionListener"]
 
 logger = logging.getLogger("aip.transport")
-Guard = Callable[[str, str | None], AipError | None]
-"""Per-method authorization: (method, session AIC or None) -> a refusal, or None to allow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +92,9 @@ class SessionListener:
     """Listen on ``host:port`` and serve authenticated JSON-RPC sessions.
 
     ``methods`` is the method table (shared, so the owner may add methods later);
-    ``public_methods`` may be called before authentication [ARC-AUTH-001]; ``guard`` adds a
-    per-method authorization rule on top.  Call :meth:`start` with who the server is.
+    ``public_methods`` may be called before authentication [ARC-AUTH-001]; handlers authorize
+    further with the :class:`~aip.jsonrpc.Caller` they get.  Call :meth:`start` with who the
+    server is.
     """
 
     def __init__(
@@ -105,7 +105,6 @@ class SessionListener:
         methods: dict[str, Handler],
         public_methods: frozenset[str],
         limits: Limits | None = None,
-        guard: Guard | None = None,
         revoked: Callable[[int], bool] | None = None,
         public_urls: Sequence[str] = (),
     ) -> None:
@@ -114,7 +113,6 @@ class SessionListener:
         self._requested_port = port
         self._methods = methods
         self._public = public_methods
-        self._guard = guard
         self._revoked = revoked
         self._public_urls = frozenset(public_urls)
         self._server: Server | None = None
@@ -263,12 +261,7 @@ class SessionListener:
             elif isinstance(effect, Refuse) and isinstance(frame, Request):
                 out.frames.append(error_frame(answer, effect.error))
             elif isinstance(effect, Pass):
-                refusal = self._guard(frame.method, handshake.session_aic) if self._guard else None
-                if refusal is not None:  # the owner's authorization rule for this method
-                    if isinstance(frame, Request):
-                        out.frames.append(error_frame(answer, refusal))
-                    continue
-                reply = self._dispatch(frame)
+                reply = self._dispatch(frame, handshake.caller)
                 if reply is not None:
                     out.frames.append(reply)
             elif isinstance(effect, Close):
@@ -277,9 +270,9 @@ class SessionListener:
             logger.debug("session %s", handshake.session_aic)
         return out
 
-    def _dispatch(self, frame: Request | Notification) -> bytes | None:
+    def _dispatch(self, frame: Request | Notification, caller: Caller) -> bytes | None:
         try:
-            return dispatch(self._methods, frame)
+            return dispatch(self._methods, frame, caller)
         except Exception:
             logger.exception("method %r failed", frame.method)
             if isinstance(frame, Request):
