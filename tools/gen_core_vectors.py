@@ -343,8 +343,143 @@ def key_vectors() -> None:
         "cases": cases})
 
 
+# ---------------------------------------------------------------- session.binding (Part 7 §7.6)
+BND_AGENT_AIC = "1.2.156.3088.1.1.34C2.478BDF.3GF546.0JU4"  # the session AIC, as in session/handshake.json
+BND_OTHER_AIC = "1.2.156.3088.1.1.34C2.478BDF.3GF546.0JU5"  # a valid AIC of another agent of the same organisation
+BND_NODE_AIC = "1.2.156.3088.1.1.1.1.1.06QN"  # the node, as in session/handshake.json
+BND_AGENT_SEED = bytes.fromhex("33" * 32)  # agent_seed_hex of session/handshake.json
+BND_NODE_SEED = bytes.fromhex("55" * 32)  # node_seed_hex of session/handshake.json
+BND_FOREIGN_SEED = SEED2  # RFC 8032 TEST 2: a key no certificate of the session carries
+BND_SENT_AT = "2026-11-22T10:00:00Z"
+BND_ITEMS = [{"type": "text", "text": "hello"}]
+
+
+def binding_vectors() -> None:
+    """spec/vectors/session/binding.json (session.binding) and binding-reply.json (session.reply).
+
+    Every signed message is made here with ``signed()`` (OpenSSL Ed25519 over rfc8785 bytes);
+    the expected codes follow the check order of SES-BND-004 and the Part 3 order INT-SIG-007.
+    """
+    agent_key_hex, node_key_hex = BND_AGENT_SEED.hex(), BND_NODE_SEED.hex()
+    request = {"type": "aip.ping", "id": "m-1", "senderId": BND_AGENT_AIC, "sentAt": BND_SENT_AT, "dataItems": BND_ITEMS}
+    honest = signed(request, BND_AGENT_SEED)
+    body = {k: v for k, v in honest.items() if k != "integrity"}
+    edited = {**honest, "dataItems": [{"type": "text", "text": "goodbye"}]}
+    foreign_kid_as_session = signed(request, BND_FOREIGN_SEED, kid=kid_of(pub_of(BND_AGENT_SEED)))
+    padded = {**honest, "integrity": {**honest["integrity"], "sig": honest["integrity"]["sig"] + "=="}}
+    bnd = ["SES-BND-004"]
+    rows: list[tuple[str, list[str], dict[str, Any], Any, dict[str, Any] | int, str]] = [
+        # (id suffix, requirements, session input, params, expected or code, comment)
+        ("honest", ["SES-BND-001", "SES-BND-002", "SES-BND-004"], {}, {"message": honest},
+         {"id": "m-1", "senderId": BND_AGENT_AIC, "sentAt": BND_SENT_AT},
+         "a node.ping request from the session AIC, signed with the key of the certificate that authenticated the session"),
+        ("unknown-members", ["SES-BND-002", "INT-SIG-002"], {}, {"message": signed({**request, "x-vendor": {"deep": [1, 2]}}, BND_AGENT_SEED)},
+         {"id": "m-1", "senderId": BND_AGENT_AIC},
+         "members the receiver does not know are covered by the signature and accepted"),
+        ("other-sender", ["SES-BND-001"], {}, {"message": signed({**request, "senderId": BND_OTHER_AIC}, BND_AGENT_SEED)}, -32009,
+         "the session agent signs a message claiming another agent's AIC: its own key, a senderId that is not the session AIC"),
+        ("node-as-sender", ["SES-BND-001"], {}, {"message": signed({**request, "senderId": BND_NODE_AIC}, BND_AGENT_SEED)}, -32009,
+         "the session agent claims to be the node it is talking to"),
+        ("other-key", ["SES-BND-002", "INT-SIG-005"], {}, {"message": signed(request, BND_FOREIGN_SEED)}, -33204,
+         "the right senderId, signed by another key: its kid is not the thumbprint of the session certificate's key"),
+        ("other-key-session-kid", ["SES-BND-002", "INT-SIG-007"], {}, {"message": foreign_kid_as_session}, -33205,
+         "signed by another key but labelled with the session key's kid: the kid resolves, the signature does not verify"),
+        ("edited-after-signing", ["SES-BND-002", "INT-SIG-002"], {}, {"message": edited}, -33205,
+         "dataItems changed after signing"),
+        ("integrity-missing", ["SES-BND-002", "INT-SIG-001", "INT-SIG-007"], {}, {"message": body}, -33201,
+         "a well-formed message from the session AIC without an integrity member"),
+        ("integrity-null", ["SES-BND-002", "INT-SIG-007"], {}, {"message": {**body, "integrity": None}}, -33201,
+         "integrity: null counts as absent"),
+        ("integrity-string", ["SES-BND-002", "INT-SIG-001"], {}, {"message": {**body, "integrity": honest["integrity"]["sig"]}}, -33202,
+         "integrity is a string, not {alg, kid, sig}"),
+        ("integrity-padded-sig", ["SES-BND-002", "INT-SIG-004"], {}, {"message": padded}, -33202,
+         "the signature with base64 padding is malformed"),
+        ("id-number", bnd, {}, {"message": signed({**request, "id": 1}, BND_AGENT_SEED)}, -32602,
+         "message.id is a number, not a string (signed correctly: shape is checked first)"),
+        ("sent-at-missing", bnd, {}, {"message": signed({k: v for k, v in request.items() if k != "sentAt"}, BND_AGENT_SEED)}, -32602,
+         "message.sentAt is absent"),
+        ("sender-null", bnd, {}, {"message": signed({**request, "senderId": None}, BND_AGENT_SEED)}, -32602,
+         "message.senderId is null"),
+        ("message-not-object", bnd, {}, {"message": [honest]}, -32602,
+         "message is an array holding the signed message"),
+        ("message-missing", bnd, {}, {"dataItems": BND_ITEMS}, -32602,
+         "params without a message member"),
+        ("extra-param", bnd, {}, {"message": honest, "trace": "t-1"}, -32602,
+         "params has a member beside message"),
+        ("params-array", bnd, {}, [honest], -32602,
+         "params by position: a signed request takes a params object"),
+        ("params-null", bnd, {}, None, -32602,
+         "no params at all"),
+        ("anonymous", bnd, {"anonymous": True}, {"message": honest}, -32008,
+         "an honest signed request on a connection that has not authenticated"),
+        ("anonymous-bad-shape", bnd, {"anonymous": True}, {"message": honest, "trace": "t-1"}, -32602,
+         "no session and a bad shape: the shape is reported first"),
+        ("anonymous-forged", bnd, {"anonymous": True}, {"message": signed({**request, "senderId": BND_OTHER_AIC}, BND_FOREIGN_SEED)}, -32008,
+         "no session and a forged sender: the session is reported before senderId"),
+        ("forged-foreign-key", ["SES-BND-004", "SES-BND-001"], {}, {"message": signed({**request, "senderId": BND_OTHER_AIC}, BND_FOREIGN_SEED)}, -32009,
+         "another AIC, signed with another key: senderId is checked before the signature, so the binding failure is reported, not KeyUnknown"),
+        ("forged-bad-signature", ["SES-BND-004", "SES-BND-001"], {}, {"message": {**signed({**request, "senderId": BND_OTHER_AIC}, BND_AGENT_SEED), "sentAt": "2026-11-22T10:00:01Z"}}, -32009,
+         "another AIC and a broken signature: senderId is reported first"),
+    ]
+    session = {"session_aic": BND_AGENT_AIC, "session_seed_hex": agent_key_hex}
+    cases: list[dict[str, Any]] = []
+    for n, (sfx, reqs, who, params, outcome, comment) in enumerate(rows, 1):
+        inp = {**(who or session), "params": params}
+        case: dict[str, Any] = {"id": f"ses-bnd-{n:03d}-{sfx}", "requirements": reqs}
+        if isinstance(outcome, dict):
+            case.update(verdict="valid", input=inp, expected=outcome)
+        else:
+            case.update(verdict="invalid", input=inp, error=outcome)
+        case["comment"] = comment
+        cases.append(case)
+    write("session/binding.json", {
+        "format": "aip-vectors/1", "area": "session.binding", "operation": "session.binding",
+        "description": "Identity binding of signed requests (Part 7 §7.6) as a receiver checks them: input is the session (`session_aic` and `session_seed_hex`, the seed of the key of the certificate that authenticated the session; or `anonymous: true` before authentication) and the JSON-RPC `params`; valid cases give the opened message's id and senderId, invalid ones the first failure in the order of SES-BND-004. Signatures made with OpenSSL Ed25519 over rfc8785 bytes; the agent and node keys are those of session/handshake.json, the foreign key RFC 8032 TEST 2.",
+        "cases": cases})
+
+    reply = {"type": "aip.pong", "id": "r-1", "senderId": BND_NODE_AIC, "sentAt": BND_SENT_AT, "replyTo": "m-1", "dataItems": BND_ITEMS}
+    good = signed(reply, BND_NODE_SEED)
+    answer = ["SES-BND-003"]
+    reply_rows: list[tuple[str, list[str], Any, dict[str, Any] | int, str]] = [
+        ("honest", answer, {"message": good},
+         {"id": "r-1", "senderId": BND_NODE_AIC, "replyTo": "m-1"},
+         "a pong from the node the session proved, signed with its certificate key, naming the request in replyTo"),
+        ("other-sender", answer, {"message": signed({**reply, "senderId": BND_OTHER_AIC}, BND_NODE_SEED)}, -32006,
+         "signed with the node's key but naming another AIC as sender: InvalidAgentResponse"),
+        ("other-key", ["SES-BND-003", "INT-SIG-005"], {"message": signed(reply, BND_FOREIGN_SEED)}, -33204,
+         "the node's AIC, signed by a key that is not the node certificate's"),
+        ("edited-after-signing", ["SES-BND-003", "INT-SIG-002"], {"message": {**good, "replyTo": "m-2"}}, -33205,
+         "replyTo changed after signing"),
+        ("integrity-missing", ["SES-BND-003", "INT-SIG-007"], {"message": {k: v for k, v in good.items() if k != "integrity"}}, -33201,
+         "an unsigned answer"),
+        ("no-message", answer, {"type": "aip.pong", "dataItems": BND_ITEMS}, -32006,
+         "a result without a message member"),
+        ("result-null", answer, None, -32006,
+         "a null result where a signed answer is due"),
+        ("extra-member", answer, {"message": good, "note": "x"}, -32006,
+         "a result with a member beside message"),
+        ("id-missing", answer, {"message": signed({k: v for k, v in reply.items() if k != "id"}, BND_NODE_SEED)}, -32006,
+         "a signed answer without a message id"),
+    ]
+    cases = []
+    for n, (sfx, reqs, result, outcome, comment) in enumerate(reply_rows, 1):
+        inp = {"server_aic": BND_NODE_AIC, "server_seed_hex": node_key_hex, "result": result}
+        case = {"id": f"ses-reply-{n:03d}-{sfx}", "requirements": reqs}
+        if isinstance(outcome, dict):
+            case.update(verdict="valid", input=inp, expected=outcome)
+        else:
+            case.update(verdict="invalid", input=inp, error=outcome)
+        case["comment"] = comment
+        cases.append(case)
+    write("session/binding-reply.json", {
+        "format": "aip-vectors/1", "area": "session.binding", "operation": "session.reply",
+        "description": "The caller's check of a signed answer (Part 7 §7.6, SES-BND-003): input is the AIC the session proved for the server (`server_aic`), the seed of its certificate key (`server_seed_hex`) and the JSON-RPC `result`; valid cases give the message's id, senderId and replyTo. A malformed answer or one from another AIC is -32006 InvalidAgentResponse (the registry's code for that name), a bad signature its Part 3 code. Signatures made with OpenSSL Ed25519 over rfc8785 bytes.",
+        "cases": cases})
+
+
 if __name__ == "__main__":
     codec_vectors()
     number_vectors()
     integrity_vectors()
     key_vectors()
+    binding_vectors()

@@ -1,8 +1,10 @@
-"""Vector operations for the in-band session handshake (spec Part 7).
+"""Vector operations for sessions (spec Part 7).
 
 ``session.handshake`` builds a domain CA from seeds, issues the node's serverAuth and the agent's
 clientAuth certificates, and runs the whole handshake between the two pure state machines, with
-at most one deliberate fault.  A refusal raises its registry code, as a peer would see it.
+at most one deliberate fault.  ``session.binding`` opens a signed request on a session (or on
+none) and ``session.reply`` checks a signed answer, both as in §7.6.  A refusal raises its
+registry code, as a peer would see it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from aip.identity.ca import DomainCA
 from aip.identity.certificates import Usage, certificate_pem, parse_utc
 from aip.identity.keys import SigningKey
 from aip.integrity import sign_object
+from aip.jsonrpc import ANONYMOUS, Caller
+from aip.sessions.binding import check_reply, open_message
 from aip.sessions.client import ClientHandshake
 from aip.sessions.proofs import format_time
 from aip.sessions.replay import ReplayCache
@@ -122,4 +126,33 @@ def handshake(data: dict[str, Any]) -> dict[str, Any]:
     return {"sessionAic": session, "serverAic": client.server.aic, "expiresAt": done["expiresAt"]}
 
 
-OPERATIONS = {"session.handshake": handshake}
+def binding(data: dict[str, Any]) -> dict[str, Any]:
+    """Open a signed request's ``params`` as a receiver does; output the message's identity.
+
+    Inputs: ``params`` (the JSON-RPC params, any JSON value) and the session, either
+    ``session_aic`` with ``session_seed_hex`` (the seed of the key of the certificate that
+    authenticated the session) or ``anonymous: true``.
+    """
+    if data.get("anonymous") is True:
+        caller = ANONYMOUS
+    else:
+        caller = Caller(data["session_aic"], _key(data["session_seed_hex"]).verify_key)
+    message = open_message(data["params"], caller)
+    return {"id": message["id"], "senderId": message["senderId"], "sentAt": message["sentAt"]}
+
+
+def reply(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a signed answer as a caller does; output the message's identity.
+
+    Inputs: ``result`` (the JSON-RPC result, any JSON value), ``server_aic`` (the AIC the session
+    proved for the server) and ``server_seed_hex`` (the seed of its certificate key).
+    """
+    server_key = _key(data["server_seed_hex"]).verify_key
+    message = check_reply(data["result"], data["server_aic"], server_key)
+    out = {"id": message["id"], "senderId": message["senderId"], "sentAt": message["sentAt"]}
+    if "replyTo" in message:
+        out["replyTo"] = message["replyTo"]
+    return out
+
+
+OPERATIONS = {"session.handshake": handshake, "session.binding": binding, "session.reply": reply}
