@@ -29,8 +29,12 @@ from aip.cli_agent import (
     call_arguments,
     enroll_arguments,
     fail,
+    renew_arguments,
+    revoke_arguments,
     run_call,
     run_enroll,
+    run_renew,
+    run_revoke,
     run_token,
     token_arguments,
     why,
@@ -77,6 +81,16 @@ def _node_arguments(parser: argparse.ArgumentParser) -> None:
         help="domain name, used when the data directory is created (default: localhost)",
     )
     parser.add_argument("--json", action="store_true", help="print the startup facts as JSON")
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="development mode: enroll any local agent without a token (loopback only)",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve wss:// in mTLS mode (TLS 1.3, client certificates required; spec 7.4)",
+    )
 
 
 def _run_node(args: argparse.Namespace) -> int:
@@ -107,7 +121,18 @@ def _run_node(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        node = Node(data, host=args.host, port=args.port, domain=args.domain)
+        node = Node(
+            data,
+            host=args.host,
+            port=args.port,
+            domain=args.domain,
+            dev_mode=args.dev,
+            tls=args.tls,
+        )
+        if args.dev:  # loudly, on stderr so that --json output stays one object [IDN-ENR-009]
+            from aip.node.atr import DEV_MODE_BANNER  # noqa: PLC0415
+
+            print(f"aip node: WARNING: {DEV_MODE_BANNER}", file=sys.stderr, flush=True)
         await node.start()
         try:
             announce(node)
@@ -131,6 +156,8 @@ COMMANDS: list[Command] = [
         "enroll", "enroll an agent at a node and save its identity", enroll_arguments, run_enroll
     ),
     Command("call", "call a method on a node as an enrolled agent", call_arguments, run_call),
+    Command("renew", "renew an agent's certificates (same key)", renew_arguments, run_renew),
+    Command("revoke", "revoke a certificate (operator, or agent)", revoke_arguments, run_revoke),
 ]
 
 # Modules with ``register(subparsers) -> None``, owned elsewhere.

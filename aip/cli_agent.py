@@ -1,4 +1,5 @@
-"""``aip token``, ``aip enroll`` and ``aip call``: the operator's and the agent's commands.
+"""``aip token``, ``aip enroll``, ``aip call``, ``aip renew`` and ``aip revoke``: the
+operator's and the agent's commands.
 
 Each prints its result (one JSON object with ``--json``) and returns 0, or prints one line
 ``aip <command>: <reason>`` on stderr and returns 1.
@@ -21,8 +22,12 @@ __all__ = [
     "call_arguments",
     "enroll_arguments",
     "fail",
+    "renew_arguments",
+    "revoke_arguments",
     "run_call",
     "run_enroll",
+    "run_renew",
+    "run_revoke",
     "run_token",
     "token_arguments",
     "why",
@@ -43,6 +48,12 @@ def why(exc: BaseException) -> str:
         return f"{exc.message} ({int(exc.code)} {exc.code.name})"
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    """The node's data directory: ``--data``, else $AIP_DATA_DIR, else ./.aip-node."""
+    data: Path = args.data or Path(os.environ.get("AIP_DATA_DIR") or "./.aip-node")
+    return data
 
 
 def _node_aic(data: Path) -> str:
@@ -71,7 +82,7 @@ def run_token(args: argparse.Namespace) -> int:
     from aip.client import connect  # noqa: PLC0415
     from aip.node.operator import load_operator  # noqa: PLC0415
 
-    data = args.data or Path(os.environ.get("AIP_DATA_DIR") or "./.aip-node")
+    data = _data_dir(args)
 
     async def ask() -> dict[str, Any]:
         operator = load_operator(data)
@@ -94,7 +105,11 @@ def run_token(args: argparse.Namespace) -> int:
 
 def enroll_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--node", default=DEFAULT_NODE, help=f"node URL (default {DEFAULT_NODE})")
-    parser.add_argument("--token", required=True, help="the one-time token from the operator")
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="the one-time token from the operator (leave out at a node started with --dev)",
+    )
     parser.add_argument("--aic", required=True, help="the AIC the token was issued for")
     parser.add_argument("--identity", type=Path, required=True, help="directory to create")
     parser.add_argument(
@@ -111,27 +126,26 @@ def enroll_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_enroll(args: argparse.Namespace) -> int:
-    """Make a key, enroll it at the node for both usages, save the identity directory."""
+    """Make a key, enroll it at the node for both usages, save the identity directory.
+
+    Without ``--token`` the node must be in development mode [IDN-ENR-010].
+    """
     from aip.client import enroll  # noqa: PLC0415
     from aip.client.identity import save_identity  # noqa: PLC0415
+    from aip.client.lifecycle import enroll_dev  # noqa: PLC0415
     from aip.identity.certificates import Usage  # noqa: PLC0415
     from aip.identity.keys import SigningKey  # noqa: PLC0415
 
     if (args.identity / "identity.json").exists():
         return fail("enroll", f"{args.identity} already holds an identity")
     key = SigningKey(secrets.token_bytes(32))
+    pins = {"node_aic": args.node_aic, "ca_fingerprint": args.ca_fingerprint}
+    both = (Usage.CLIENT, Usage.SERVER)
     try:
-        done = asyncio.run(
-            enroll(
-                args.node,
-                args.token,
-                args.aic,
-                key,
-                usages=(Usage.CLIENT, Usage.SERVER),
-                node_aic=args.node_aic,
-                ca_fingerprint=args.ca_fingerprint,
-            )
-        )
+        if args.token is None:
+            done = asyncio.run(enroll_dev(args.node, args.aic, key, usages=both, **pins))
+        else:
+            done = asyncio.run(enroll(args.node, args.token, args.aic, key, usages=both, **pins))
         identity = done.identity
         save_identity(args.identity, identity.aic, key, done.chains, done.trust_bundle)
     except Exception as exc:
@@ -171,4 +185,151 @@ def run_call(args: argparse.Namespace) -> int:
     except Exception as exc:
         return fail("call", why(exc))
     print(json.dumps(result, indent=2))
+    return 0
+
+
+# --- aip renew ----------------------------------------------------------------------------------
+
+
+def renew_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--identity", type=Path, required=True, help="identity directory")
+    parser.add_argument("--node", default=DEFAULT_NODE, help=f"node URL (default {DEFAULT_NODE})")
+    parser.add_argument("--node-aic", required=True, help="the AIC the node must prove")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run_renew(args: argparse.Namespace) -> int:
+    """Renew every certificate of an identity directory (same key), each file replaced
+    atomically as soon as its successor is validated: a renewal the node made is never lost
+    on our side [IDN-REN-006]."""
+    from aip.client import connect  # noqa: PLC0415
+    from aip.client.identity import load_identity  # noqa: PLC0415
+    from aip.client.lifecycle import read_chain, renew, save_chain  # noqa: PLC0415
+    from aip.identity.certificates import format_utc, inspect_agent_certificate  # noqa: PLC0415
+
+    renewed: dict[str, dict[str, str]] = {}
+
+    async def go() -> str:
+        identity = load_identity(args.identity)
+        async with await connect(args.node, identity, args.node_aic) as session:
+            for usage in ("serverAuth", "clientAuth"):
+                chain = read_chain(args.identity, usage)
+                if chain is None:
+                    continue
+                new = await renew(session, identity, chain)
+                save_chain(args.identity, usage, new)
+                info = inspect_agent_certificate(new[0])
+                until = format_utc(info.not_after)
+                renewed[usage] = {"serial": str(info.serial), "notAfter": until}
+        return identity.aic
+
+    try:
+        aic = asyncio.run(go())
+    except Exception as exc:
+        return fail("renew", why(exc) + (f" (renewed: {sorted(renewed)})" if renewed else ""))
+    if args.json:
+        print(json.dumps({"aic": aic, "renewed": renewed}))
+    else:
+        for usage, facts in renewed.items():
+            print(f"renewed {usage} of {aic}: serial {facts['serial']} until {facts['notAfter']}")
+    return 0
+
+
+# --- aip revoke ---------------------------------------------------------------------------------
+
+
+def _reason(text: str) -> int:
+    """A revocation reason: its number, or its RFC 5280 name (keyCompromise, ...)."""
+    from aip.identity.revocation import RevocationReason  # noqa: PLC0415
+
+    names = {r.flag.value: int(r) for r in RevocationReason}
+    if text in names:
+        return names[text]
+    try:
+        return int(text)  # the node judges the range: -32602 outside 0..5 [IDN-REV-002]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a reason: {text!r}") from None
+
+
+def revoke_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--serial",
+        default=None,
+        help="the serial number, decimal (default with --identity: every certificate it holds)",
+    )
+    parser.add_argument(
+        "--reason",
+        type=_reason,
+        required=True,
+        help="0-5 or unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
+        "cessationOfOperation",
+    )
+    parser.add_argument(
+        "--identity",
+        type=Path,
+        default=None,
+        help="revoke as this agent (its own certificates) instead of as the node operator",
+    )
+    parser.add_argument("--node-aic", default=None, help="with --identity: the node's AIC")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="operator: the node's data directory (default: $AIP_DATA_DIR or ./.aip-node)",
+    )
+    parser.add_argument("--node", default=DEFAULT_NODE, help=f"node URL (default {DEFAULT_NODE})")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per line")
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    """Revoke a certificate as the node operator (like ``aip token``) or, with ``--identity``,
+    as the agent itself: one serial, or every certificate of the identity directory (the
+    clientAuth one last, since revoking it ends the session; one revoked already is reported,
+    not a failure)."""
+    from aip.client import connect  # noqa: PLC0415
+    from aip.client.identity import load_identity  # noqa: PLC0415
+    from aip.client.lifecycle import read_chain, revoke  # noqa: PLC0415
+    from aip.errors import Code  # noqa: PLC0415
+    from aip.identity.certificates import load_certificate  # noqa: PLC0415
+    from aip.node.operator import load_operator  # noqa: PLC0415
+
+    if args.identity is not None and args.node_aic is None:
+        return fail("revoke", "--identity needs --node-aic")
+    if args.identity is None and args.serial is None:
+        return fail("revoke", "give --serial (or --identity to revoke its own certificates)")
+
+    async def go() -> list[dict[str, Any]]:
+        if args.identity is None:
+            data = _data_dir(args)
+            identity, node_aic = load_operator(data), _node_aic(data)
+        else:
+            identity, node_aic = load_identity(args.identity), args.node_aic
+        serials = [int(args.serial)] if args.serial is not None else []
+        for usage in () if serials else ("serverAuth", "clientAuth"):
+            chain = read_chain(args.identity, usage)
+            if chain is not None:
+                serials.append(load_certificate(chain[0]).serial_number)
+        done: list[dict[str, Any]] = []
+        async with await connect(args.node, identity, node_aic) as session:
+            for serial in serials:
+                try:
+                    done.append(await revoke(session, serial, args.reason))
+                except AipError as exc:
+                    if args.serial is not None or exc.code is not Code.ALREADY_REVOKED:
+                        raise
+                    done.append({"serial": str(serial), "alreadyRevoked": True})
+        return done
+
+    try:
+        done = asyncio.run(go())
+    except Exception as exc:
+        return fail("revoke", why(exc))
+    for record in done:
+        if args.json:
+            print(json.dumps(record))
+        elif record.get("alreadyRevoked"):
+            print(f"{record['serial']} already revoked")
+        else:
+            serial, reason, when = record["serial"], record["reason"], record["revokedAt"]
+            print(f"revoked {serial} (reason {reason}) at {when}")
     return 0

@@ -101,7 +101,9 @@ LAYERS: tuple[frozenset[str], ...] = (
         }
     ),
     frozenset({"aip._files"}),
-    frozenset({"aip.transport", "aip.transport.listener"}),
+    frozenset(
+        {"aip.transport", "aip.transport.link", "aip.transport.listener", "aip.transport.tls"}
+    ),
     frozenset(
         {
             "aip.node",
@@ -112,6 +114,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.client",
             "aip.client.identity",
             "aip.client.agent",
+            "aip.client.lifecycle",
             "aip.node.operator",
             "aip.cli_agent",
             "aip.client.session",

@@ -189,7 +189,8 @@ async def test_node_info(node: Node) -> None:
         "handshakeTimeoutSeconds": 10.0,
     }
     assert info["methods"] == [
-        "atr.enroll", "atr.issueToken", "node.authenticate", "node.hello", "node.info", "node.ping"
+        "atr.enroll", "atr.issueToken", "atr.renew", "atr.revocationList", "atr.revoke",
+        "node.authenticate", "node.hello", "node.info", "node.ping",
     ]
     schema = json.loads((spec_dir() / "schema" / "node-info.schema.json").read_text())
     jsonschema.validate(info, schema)  # the published schema describes what the node sends

@@ -42,10 +42,14 @@ class Agent:
         host: str = "127.0.0.1",
         port: int = 0,
         limits: Limits | None = None,
+        tls: bool = False,
     ) -> None:
+        """``tls=True`` serves ``wss://`` in mTLS mode (spec Part 7 §7.4) instead of ``ws://``
+        with the in-band handshake.  Raises ``ValueError`` without a serverAuth chain."""
         if str(Usage.SERVER) not in enrolled.chains:
             raise ValueError("serving needs a serverAuth certificate: enroll with both usages")
         self.enrolled = enrolled
+        self._tls = tls
         self._methods: dict[str, Handler] = {}
         self._listener = SessionListener(
             host=host, port=port, methods=self._methods, public_methods=frozenset(), limits=limits
@@ -105,13 +109,15 @@ class Agent:
         self._methods[name] = handler
 
     async def start(self) -> None:
-        """Listen for authenticated peers.  Raises ``OSError`` if the port is taken."""
+        """Listen for authenticated peers.  Raises ``OSError`` if the port is taken (and
+        ``ssl.SSLError`` for unusable TLS material)."""
         identity = self.enrolled.identity
         await self._listener.start(
             identity.aic,
             identity.key,
             self.enrolled.chains[str(Usage.SERVER)],
             identity.trust_roots,
+            tls=self._tls,
         )
 
     async def stop(self) -> None:

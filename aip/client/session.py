@@ -46,6 +46,7 @@ from aip.sessions.binding import check_reply, message_ids, seal_message
 from aip.sessions.client import ClientHandshake
 from aip.sessions.proofs import CHALLENGE_SIZE
 from aip.sessions.server import AUTHENTICATE, HELLO
+from aip.transport.tls import dial
 
 __all__ = ["AgentIdentity", "ConnectionLost", "Enrolled", "Session", "connect", "enroll"]
 
@@ -224,12 +225,27 @@ async def connect(
 ) -> Session:
     """Dial ``url``, authenticate both ways, and return the session.
 
-    ``methods`` answers requests the server sends us once it is authenticated.
+    A ``wss://`` URL uses mTLS mode (spec Part 7 §7.4): TLS 1.3 with our clientAuth chain, the
+    server's certificate checked for ``expected_server_aic``; ``ws://`` runs the in-band
+    handshake.  ``methods`` answers requests the server sends us once it is authenticated.
 
     Raises the handshake's :class:`AipError` (Part 7 and Part 6 codes) after closing the
     connection with status 1008, or :class:`ConnectionLost` if the node cannot be reached.
     """
     try:
+        if url.startswith("wss://"):  # [SES-TLS-008] the same session, authenticated by TLS
+            ws, server = await dial(
+                url,
+                aic=identity.aic,
+                key=identity.key,
+                certificates=identity.certificates,
+                trust_roots=identity.trust_roots,
+                expected_aic=expected_server_aic,
+                timeout=timeout,
+            )
+            session = Session(ws, identity, methods)
+            session._authenticated(identity.aic, server)
+            return session
         ws = await ws_connect(url, compression=None, open_timeout=timeout)
     except (OSError, InvalidURI, WebSocketException, TimeoutError) as exc:
         raise ConnectionLost(f"cannot open {url}: {exc}") from None

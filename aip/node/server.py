@@ -3,8 +3,9 @@
 Start one with ``async with Node(data_dir, port=0) as node: ...`` (or :meth:`Node.start` /
 :meth:`Node.stop`), or run :func:`serve` until cancelled.  The node is its data directory (CA,
 identity, operator), a :class:`~aip.transport.listener.SessionListener` that authenticates every
-connection (spec Part 7), and its methods: ``node.info``, ``atr.enroll`` and, for the operator,
-``atr.issueToken``.
+connection (spec Part 7), and its methods: ``node.info``, ``node.ping`` (the signed echo of
+Part 7 §7.6), and the registration desk of :mod:`aip.node.atr` (``atr.enroll``,
+``atr.issueToken`` for the operator, ``atr.renew``, ``atr.revoke``, ``atr.revocationList``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ from typing import Any
 
 from aip.identity.certificates import load_certificates
 from aip.jsonrpc import Caller, Handler, expect_params
-from aip.node.atr import ENROLL, ISSUE_TOKEN, Enrollment
+from aip.node.atr import (
+    ENROLL,
+    ISSUE_TOKEN,
+    RENEW,
+    REVOCATION_LIST,
+    REVOKE,
+    Enrollment,
+    require_loopback,
+)
 from aip.node.datadir import DataDir, NodeIdentity
 from aip.node.operator import ensure_operator
 from aip.sessions.binding import SignedMethod, message_ids
@@ -50,7 +59,8 @@ class Node:
     """One node process: a data directory and a WebSocket listener answering JSON-RPC.
 
     ``port=0`` lets the OS pick a free port; read :attr:`port` / :attr:`url` after
-    :meth:`start`.  ``domain`` is used only when the data directory is created.
+    :meth:`start`.  ``domain`` is used only when the data directory is created.  ``tls=True``
+    serves ``wss://`` in mTLS mode (spec Part 7 §7.4) with the node's serverAuth certificate.
     """
 
     def __init__(
@@ -62,7 +72,13 @@ class Node:
         domain: str | None = None,
         limits: NodeLimits | None = None,
         public_urls: Sequence[str] = (),
+        dev_mode: bool = False,
+        tls: bool = False,
     ) -> None:
+        if dev_mode:  # tokenless enrollment for local agents only [IDN-ENR-009]
+            require_loopback(host, public_urls)
+        self.dev_mode = dev_mode
+        self.tls = tls  # serve wss:// in mTLS mode, spec Part 7 §7.4
         self.data_path = Path(data_dir)
         self.host = host
         self.limits = limits or NodeLimits()
@@ -76,8 +92,9 @@ class Node:
             host=host,
             port=port,
             methods=self._methods,
-            # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token
-            public_methods=frozenset({"node.info", ENROLL}),
+            # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token, and the
+            # revocation list is published to anyone [IDN-REV-014]
+            public_methods=frozenset({"node.info", ENROLL, REVOCATION_LIST}),
             limits=self.limits,
             revoked=self._is_revoked,
             public_urls=public_urls,
@@ -106,14 +123,26 @@ class Node:
                 "trustBundle": [identity.trust_bundle_pem],
                 "nodeCertificate": identity.certificate_chain_pem,
                 "limits": self.limits.to_wire(),
+                "transport": {"tls": self.tls},  # [SES-TLS-009]
+                "features": {"devEnrollment": self.dev_mode},  # [IDN-ENR-009]
                 "methods": sorted(
-                    {*self._methods, ENROLL, ISSUE_TOKEN, PING, HELLO, AUTHENTICATE}
+                    {*self._methods, ENROLL, ISSUE_TOKEN, RENEW, REVOKE, REVOCATION_LIST}
+                    | {PING, HELLO, AUTHENTICATE}
                 ),
             }
             self.operator_aic = await asyncio.to_thread(ensure_operator, data, _now())
-            self.enrollment = Enrollment(data, self.operator_aic, _now)
+            self.enrollment = Enrollment(
+                data,
+                self.operator_aic,
+                _now,
+                dev_mode=self.dev_mode,
+                end_sessions=self._listener.end_sessions,
+            )
             self._methods[ENROLL] = self.enrollment.enroll
             self._methods[ISSUE_TOKEN] = self.enrollment.issue_token_call
+            self._methods[RENEW] = self.enrollment.renew
+            self._methods[REVOKE] = self.enrollment.revoke
+            self._methods[REVOCATION_LIST] = self.enrollment.revocation_list
             self._methods[PING] = SignedMethod(
                 _pong, str(identity.aic), identity.key, _now, message_ids(secrets.token_hex(8))
             )
@@ -122,6 +151,7 @@ class Node:
                 identity.key,
                 certificate_list(load_certificates(identity.certificate_chain_pem)),
                 [identity.ca.root_certificate],
+                tls=self.tls,
             )
         except BaseException:
             await self._listener.stop()
@@ -166,7 +196,7 @@ class Node:
 
     @property
     def url(self) -> str:
-        """``ws://host:port`` clients connect to (IPv6 hosts in brackets)."""
+        """``ws://host:port`` (``wss://`` with ``tls``) clients connect to (IPv6 in brackets)."""
         return self._listener.url
 
     # --- methods -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 
 from aip.errors import AipError, Code, SessionError
 from aip.identity.certificates import require_utc
+from aip.identity.chain import ValidatedAgent
 from aip.identity.keys import SigningKey
 from aip.identity.revocation import RevocationList
 from aip.jsonrpc import ANONYMOUS, Caller
@@ -133,6 +134,23 @@ class ServerHandshake:
     session_expires: datetime | None = None
     caller: Caller = ANONYMOUS  # who the method table sees: set once authenticated
     _context: SessionContext | None = field(default=None, repr=False)
+
+    @classmethod
+    def authenticated(
+        cls, config: ServerConfig, now: datetime, replay: ReplayCache, agent: ValidatedAgent
+    ) -> ServerHandshake:
+        """A connection whose transport already authenticated the client as ``agent`` (mTLS,
+        spec Part 7 §7.4): it starts in the authenticated row of :data:`TABLE`, so handshake
+        methods get -33701 and the tick closes it at ``agent.not_after`` [SES-TLS-008]."""
+        return cls(
+            config,
+            require_utc(now),
+            replay,
+            state=State.AUTHENTICATED,
+            session_aic=agent.aic,
+            session_expires=agent.not_after,
+            caller=Caller(agent.aic, agent.key),
+        )
 
     def handle(
         self,

@@ -54,6 +54,7 @@ from aip.sessions.server import (
     ServerHandshake,
     State,
 )
+from aip.transport.tls import TlsAcceptor
 
 __all__ = ["Limits", "Outcome", "SessionListener"]
 
@@ -117,6 +118,7 @@ class SessionListener:
         self._public_urls = frozenset(public_urls)
         self._server: Server | None = None
         self._config: ServerConfig | None = None
+        self._tls: TlsAcceptor | None = None  # mTLS mode, spec Part 7 §7.4
         self._ready = asyncio.Event()
         self._handshake_timeout = timedelta(seconds=self.limits.handshake_timeout_seconds)
         self._idle = timedelta(seconds=self.limits.idle_timeout_seconds)
@@ -127,6 +129,9 @@ class SessionListener:
             self._handshake_timeout + 2 * DEFAULT_SKEW + timedelta(seconds=60)
         )
         self._purged = datetime.min.replace(tzinfo=UTC)
+        self._live: dict[ServerConnection, ServerHandshake] = {}  # for end_sessions
+        self._ending: dict[ServerConnection, Close] = {}
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def start(
         self,
@@ -134,11 +139,21 @@ class SessionListener:
         key: SigningKey,
         certificates: Sequence[str],
         trust_roots: Sequence[Any],
+        *,
+        tls: bool = False,
     ) -> None:
         """Bind and serve as ``aic`` (serverAuth ``certificates``: leaf PEM, then issuer).
 
-        Raises ``OSError`` (e.g. the port is taken); on failure nothing is left listening.
+        ``tls=True`` serves ``wss://`` in mTLS mode (spec Part 7 §7.4): the TLS handshake
+        authenticates each client, and no in-band handshake runs.
+        Raises ``OSError`` (e.g. the port is taken), ``ssl.SSLError`` for unusable TLS
+        material; on failure nothing is left listening.
         """
+        self._tls = None
+        if tls:  # mTLS mode: clients are authenticated before the 101 [SES-TLS-006]
+            self._tls = TlsAcceptor(
+                key, certificates, trust_roots, revoked=self._revoked, now=self._now
+            )
         self._server = await ws_serve(
             self._connection,
             self.host,
@@ -146,6 +161,8 @@ class SessionListener:
             compression=None,  # small frames: compression costs more than it saves
             max_size=self.limits.max_frame_bytes,  # larger: close 1009 [ARC-LIM-001]
             logger=logger,
+            ssl=None if self._tls is None else self._tls.context,
+            process_response=None if self._tls is None else self._tls.process_response,
         )
         self._config = ServerConfig(
             aic=aic,
@@ -177,9 +194,14 @@ class SessionListener:
 
     @property
     def url(self) -> str:
-        """``ws://host:port`` clients connect to (IPv6 hosts in brackets)."""
+        """``ws://host:port`` (``wss://`` in mTLS mode) clients connect to (IPv6 hosts in
+        brackets)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}"
+        return f"{self._scheme}://{host}:{self.port}"
+
+    @property
+    def _scheme(self) -> str:
+        return "ws" if self._tls is None else "wss"
 
     @property
     def audiences(self) -> frozenset[str]:
@@ -189,7 +211,26 @@ class SessionListener:
         hosts = {f"[{self.host}]" if ":" in self.host else self.host}
         if self.host in ("127.0.0.1", "::1", "localhost"):
             hosts |= {"localhost", "127.0.0.1"}
-        return frozenset(f"ws://{h}:{self.port}" for h in hosts) | self._public_urls
+        return frozenset(f"{self._scheme}://{h}:{self.port}" for h in hosts) | self._public_urls
+
+    def end_sessions(self, match: Callable[[Caller], bool], code: Code) -> int:
+        """End every authenticated session whose caller ``match`` selects; returns how many.
+
+        None of their calls is acted on any more; each connection is closed with status 1008 and
+        reason ``code``, after a reply already on its way [SES-HSK-008].  Call on the event loop.
+        """
+        ended = [
+            ws
+            for ws, hs in self._live.items()
+            if hs.state is State.AUTHENTICATED and match(hs.caller)
+        ]
+        for ws in ended:
+            self._live[ws].state = State.CLOSED
+            self._ending[ws] = close = Close(CloseCode.POLICY_VIOLATION, code)
+            task = asyncio.get_running_loop().create_task(ws.close(close.status, _reason(close)))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        return len(ended)
 
     # --- receive path ------------------------------------------------------------------------
 
@@ -308,10 +349,19 @@ class SessionListener:
         if now - self._purged >= timedelta(seconds=1):  # bounded: entries live minutes
             self._replay.purge(now)
             self._purged = now
-        handshake = ServerHandshake(config, now, self._replay)
+        if self._tls is None:
+            handshake = ServerHandshake(config, now, self._replay)
+        else:  # mTLS: the client was authenticated before the 101 [SES-TLS-006]
+            peer = self._tls.outcome(ws)
+            if isinstance(peer, AipError):
+                refused = Close(CloseCode.POLICY_VIOLATION, peer.code)
+                await ws.close(refused.status, _reason(refused))
+                return
+            handshake = ServerHandshake.authenticated(config, now, self._replay, peer)
         bucket, last = self._new_bucket(now), now
+        self._live[ws] = handshake
         try:
-            while True:
+            while handshake.state is not State.CLOSED:  # end_sessions may close it
                 try:
                     async with asyncio.timeout(self._wait(handshake, self._now(), last)):
                         message = await ws.recv()  # invalid UTF-8 text: websockets closes 1007
@@ -335,8 +385,14 @@ class SessionListener:
                 if outcome.close is not None:
                     await ws.close(outcome.close.status, _reason(outcome.close))
                     return
+            ending = self._ending.get(ws)
+            if ending is not None:
+                await ws.close(ending.status, _reason(ending))
         except ConnectionClosed:
             return
+        finally:
+            self._live.pop(ws, None)
+            self._ending.pop(ws, None)
 
 
 @dataclass(slots=True)

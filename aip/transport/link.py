@@ -1,0 +1,197 @@
+"""One WebSocket connection as an asyncio protocol over websockets' sans-I/O core (shell).
+
+:class:`Link` feeds the bytes the event loop delivers into a ``websockets`` :class:`ServerProtocol`
+or :class:`ClientProtocol` (RFC 6455 framing, the opening handshake, ping/pong and the closing
+handshake) and hands each complete text message to its :class:`Endpoint` synchronously, inside
+``data_received``: no task, future or lock per message.  The endpoint answers by calling
+:meth:`Link.send` and :meth:`Link.close`, which write at once.
+
+The binding's rules at this layer [ARC-WS-001]: text messages only (a binary message closes the
+connection with 1003), valid UTF-8 (else 1007), at most ``max_size`` bytes (else 1009, enforced
+by the protocol), no compression (none is negotiated).  When the peer stops reading, the link
+stops reading too, so a peer cannot make us buffer without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol, cast
+
+from websockets.client import ClientProtocol
+from websockets.frames import CloseCode, Frame, Opcode
+from websockets.http11 import Request, Response
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+__all__ = ["CLOSE_TIMEOUT", "Endpoint", "Link"]
+
+logger = logging.getLogger("aip.transport")
+CLOSE_TIMEOUT = 5.0  # seconds the closing handshake may take before the TCP connection is cut
+
+
+class Endpoint(Protocol):
+    """What a :class:`Link` reports to its owner (the listener's connection or a client)."""
+
+    def opened(self, link: Link) -> None:
+        """The opening handshake succeeded; messages may flow."""
+
+    def received(self, link: Link, message: str) -> None:
+        """One complete text message arrived.  Must not raise on peer input."""
+
+    def closed(self, link: Link, error: BaseException | None) -> None:
+        """The TCP connection is gone (``error`` says why, when it was not a clean close)."""
+
+
+class Link(asyncio.Protocol):
+    """A WebSocket connection driven by ``protocol``, reporting to ``endpoint``."""
+
+    def __init__(
+        self,
+        protocol: ServerProtocol | ClientProtocol,
+        endpoint: Endpoint,
+        *,
+        request: Request | None = None,
+    ) -> None:
+        self.protocol = protocol
+        self.endpoint = endpoint
+        self.transport: asyncio.Transport | None = None
+        self._request = request  # a client's opening request, sent on connect
+        self._parts: list[bytes] = []  # a fragmented text message so far
+        self._closer: asyncio.TimerHandle | None = None
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self.is_open = False
+        self.gone = False
+
+    # --- asyncio.Protocol ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        if self._request is not None and isinstance(self.protocol, ClientProtocol):
+            self.protocol.send_request(self._request)
+            self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        self.protocol.receive_data(data)
+        self._process()
+
+    def eof_received(self) -> bool | None:
+        self.protocol.receive_eof()
+        self._process()
+        return None  # let the transport close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.gone = True
+        self.is_open = False
+        self._writable.set()  # wake writers: their send fails now
+        if self._closer is not None:
+            self._closer.cancel()
+        self.endpoint.closed(self, exc)
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+        if self.transport is not None:
+            self.transport.pause_reading()  # the peer does not read: stop taking its requests
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    # --- what the endpoint calls ---------------------------------------------------------------
+
+    def send(self, message: bytes | str) -> bool:
+        """Send one text message now; False when the link is not open (nothing is sent)."""
+        if not self.is_open or self.protocol.state is not State.OPEN:
+            return False
+        data = message.encode() if isinstance(message, str) else message
+        self.protocol.send_text(data)
+        self._flush()
+        return True
+
+    async def writable(self) -> None:
+        """Wait until the transport's buffer has room (flow control for bulk senders)."""
+        await self._writable.wait()
+
+    def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        """Start the closing handshake with ``code``; the TCP connection follows."""
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_close(code, reason)
+            self._flush()
+            self._expect_close()
+        elif self.transport is not None and self.protocol.state is State.CONNECTING:
+            self.transport.close()
+
+    def extra(self, name: str) -> Any:
+        """``transport.get_extra_info(name)``, e.g. ``"ssl_object"`` or ``"peername"``."""
+        return None if self.transport is None else self.transport.get_extra_info(name)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _process(self) -> None:
+        for event in self.protocol.events_received():
+            if isinstance(event, Frame):
+                self._frame(event)
+            elif isinstance(event, Request):
+                assert isinstance(self.protocol, ServerProtocol)
+                response = self.protocol.accept(event)
+                self.protocol.send_response(response)
+                if response.status_code == 101:
+                    self._opened()
+            elif isinstance(event, Response) and self.protocol.handshake_exc is None:
+                self._opened()
+        self._flush()
+        self._expect_close()
+
+    def _opened(self) -> None:
+        self.is_open = True
+        self.endpoint.opened(self)
+
+    def _frame(self, frame: Frame) -> None:
+        opcode, data = frame.opcode, bytes(frame.data)  # bytes already: no copy
+        if opcode is Opcode.TEXT:
+            if frame.fin:
+                self._deliver(data)
+            else:
+                self._parts = [data]
+        elif opcode is Opcode.CONT:
+            if self._parts:
+                self._parts.append(data)
+                if frame.fin:
+                    data, self._parts = b"".join(self._parts), []
+                    self._deliver(data)
+        elif opcode is Opcode.BINARY:  # [ARC-WS-001] text only
+            self.close(CloseCode.UNSUPPORTED_DATA, "binary messages are not accepted")
+
+    def _deliver(self, data: bytes) -> None:
+        if not self.is_open:
+            return
+        try:
+            message = data.decode()
+        except UnicodeDecodeError:
+            self.close(CloseCode.INVALID_DATA, "invalid UTF-8")
+            return
+        self.endpoint.received(self, message)
+
+    def _flush(self) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        for data in self.protocol.data_to_send():
+            if data:
+                transport.write(data)
+            elif transport.can_write_eof():
+                transport.write_eof()
+            else:  # TLS: no half-close
+                transport.close()
+
+    def _expect_close(self) -> None:
+        """When the protocol expects the TCP connection to end, cut it after CLOSE_TIMEOUT."""
+        if self._closer is None and self.transport is not None and self.protocol.close_expected():
+            loop = asyncio.get_running_loop()
+            self._closer = loop.call_later(CLOSE_TIMEOUT, self._cut)
+
+    def _cut(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
