@@ -132,7 +132,6 @@ def run_enroll(args: argparse.Namespace) -> int:
     """
     from aip.client import enroll  # noqa: PLC0415
     from aip.client.identity import save_identity  # noqa: PLC0415
-    from aip.client.lifecycle import enroll_dev  # noqa: PLC0415
     from aip.identity.certificates import Usage  # noqa: PLC0415
     from aip.identity.keys import SigningKey  # noqa: PLC0415
 
@@ -142,10 +141,7 @@ def run_enroll(args: argparse.Namespace) -> int:
     pins = {"node_aic": args.node_aic, "ca_fingerprint": args.ca_fingerprint}
     both = (Usage.CLIENT, Usage.SERVER)
     try:
-        if args.token is None:
-            done = asyncio.run(enroll_dev(args.node, args.aic, key, usages=both, **pins))
-        else:
-            done = asyncio.run(enroll(args.node, args.token, args.aic, key, usages=both, **pins))
+        done = asyncio.run(enroll(args.node, args.token, args.aic, key, usages=both, **pins))
         identity = done.identity
         save_identity(args.identity, identity.aic, key, done.chains, done.trust_bundle)
     except Exception as exc:

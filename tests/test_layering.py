@@ -102,7 +102,13 @@ LAYERS: tuple[frozenset[str], ...] = (
     ),
     frozenset({"aip._files"}),
     frozenset(
-        {"aip.transport", "aip.transport.link", "aip.transport.listener", "aip.transport.tls"}
+        {
+            "aip.transport",
+            "aip.transport.link",
+            "aip.transport.listener",
+            "aip.transport.served",
+            "aip.transport.tls",
+        }
     ),
     frozenset(
         {
@@ -115,6 +121,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.client.identity",
             "aip.client.agent",
             "aip.client.lifecycle",
+            "aip.client.enrollment",
             "aip.node.operator",
             "aip.cli_agent",
             "aip.client.session",

@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect as raw_connect
 
 from aip.client import AgentIdentity, ConnectionLost, Session, connect, enroll
 from aip.client.identity import load_identity, save_identity
-from aip.client.lifecycle import enroll_dev, fetch_revocation_list, read_chain, renew, revoke
+from aip.client.lifecycle import fetch_revocation_list, read_chain, renew, revoke
 from aip.errors import AipError, Code
 from aip.identity.certificates import (
     Usage,
@@ -88,9 +88,9 @@ async def refused(call: Any) -> Code:
 
 async def ended(session: Session) -> str:
     """Wait (bounded by the caller) until the node closes ``session``; its close reason."""
-    await session._ws.wait_closed()
-    assert session._ws.close_code == 1008
-    return session._ws.close_reason or ""
+    await session.wait_closed()
+    assert session.close_code == 1008
+    return session.close_reason or ""
 
 
 # --- renewal -------------------------------------------------------------------------------------
@@ -305,8 +305,8 @@ async def test_dev_mode_enrolls_local_agents_without_a_token(tmp_path: Path) -> 
     async with asyncio.timeout(WAIT), Node(tmp_path / "dev", port=0, dev_mode=True) as dev:
         node_aic, fingerprint = str(dev.identity.aic), dev.identity.ca_fingerprint
         both = (Usage.CLIENT, Usage.SERVER)
-        done = await enroll_dev(
-            dev.url, DEV_AIC.lower(), KEY, usages=both, node_aic=node_aic,
+        done = await enroll(
+            dev.url, None, DEV_AIC.lower(), KEY, usages=both, node_aic=node_aic,
             ca_fingerprint=fingerprint,
         )
         assert done.identity.aic == DEV_AIC
@@ -323,8 +323,8 @@ async def test_dev_mode_enrolls_local_agents_without_a_token(tmp_path: Path) -> 
             ("1.2.156.3088.1.1.7K.9Q.0.0000", Code.AIC_KIND_MISMATCH),  # an ontology
         ]
         for aic, code in refusals:
-            attempt = enroll_dev(
-                dev.url, aic, OTHER_KEY, node_aic=node_aic, ca_fingerprint=fingerprint
+            attempt = enroll(
+                dev.url, None, aic, OTHER_KEY, node_aic=node_aic, ca_fingerprint=fingerprint
             )
             assert await refused(attempt) is code, aic
         token = dev.enrollment.issue_token(OTHER_AIC)  # tokens still work
@@ -350,7 +350,7 @@ async def test_dev_mode_checks_the_request(tmp_path: Path) -> None:  # [IDN-ENR-
 
 async def test_without_dev_mode_a_token_is_required(node: Node) -> None:  # [IDN-ENR-008]
     async with asyncio.timeout(WAIT):
-        assert await refused(enroll_dev(node.url, DEV_AIC, KEY)) is Code.INVALID_PARAMS
+        assert await refused(enroll(node.url, None, DEV_AIC, KEY)) is Code.INVALID_PARAMS
         async with raw_connect(node.url) as ws:
             await ws.send('{"jsonrpc":"2.0","method":"node.info","id":1}')
             assert json.loads(await ws.recv())["result"]["features"] == {"devEnrollment": False}

@@ -1,12 +1,13 @@
 """The Agent SDK (shell): what an agent app embeds to talk to nodes and peers.
 
-:func:`~aip.client.session.enroll` turns a one-time token into certificates;
+:func:`~aip.client.enrollment.enroll` turns a one-time token into certificates;
 :func:`~aip.client.session.connect` opens an authenticated session (spec Part 7) and
 :meth:`~aip.client.session.Session.call` sends requests on it; :class:`~aip.client.agent.Agent`
 serves methods to authenticated peers.
 """
 
 from aip.client.agent import Agent
-from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session, connect, enroll
+from aip.client.enrollment import enroll
+from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session, connect
 
 __all__ = ["Agent", "AgentIdentity", "ConnectionLost", "Enrolled", "Session", "connect", "enroll"]

@@ -9,8 +9,6 @@ closes the connection before any other request is sent [ARC-AUTH-002].
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import itertools
 import logging
 import secrets
@@ -20,16 +18,12 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
+from websockets.exceptions import InvalidHandshake, InvalidURI
+from websockets.http11 import Response as HttpResponse
 
 from aip.codec import dumps
 from aip.errors import AipError, Code, registry
-from aip.identity.aic import parse_aic
-from aip.identity.certificates import Usage, certificate_der, load_certificates
-from aip.identity.chain import ValidatedAgent, validate_chain
-from aip.identity.enrollment import ENROLL_METHOD, build_csr
+from aip.identity.chain import ValidatedAgent
 from aip.identity.keys import SigningKey
 from aip.jsonrpc import (
     ANONYMOUS,
@@ -46,9 +40,17 @@ from aip.sessions.binding import check_reply, message_ids, seal_message
 from aip.sessions.client import ClientHandshake
 from aip.sessions.proofs import CHALLENGE_SIZE
 from aip.sessions.server import AUTHENTICATE, HELLO
-from aip.transport.tls import dial
+from aip.transport.link import CLOSE_TIMEOUT, Link, dial
+from aip.transport.tls import dial as tls_dial
 
-__all__ = ["AgentIdentity", "ConnectionLost", "Enrolled", "Session", "connect", "enroll"]
+__all__ = [
+    "AgentIdentity",
+    "ConnectionLost",
+    "Enrolled",
+    "Session",
+    "connect",
+    "open_session",
+]
 
 logger = logging.getLogger("aip.client")
 
@@ -88,33 +90,34 @@ def _remote_error(error: dict[str, Any]) -> AipError:
 
 
 class Session:
-    """An open, authenticated connection.  Use :func:`connect` to make one.
+    """An open connection, authenticated once :func:`connect` returns it.
 
     Requests the peer sends us (a node pushes too) are answered from ``methods``, whose
     handlers see the proven peer as their :class:`~aip.jsonrpc.Caller`; with no table every
-    such request gets -32601.
+    such request gets -32601.  Everything received is handled as it arrives, inside the
+    connection's read callback (see :mod:`aip.transport.link`).
     """
 
     def __init__(
         self,
-        ws: ClientConnection,
         identity: AgentIdentity | None = None,
         methods: dict[str, Handler] | None = None,
     ) -> None:
-        self._ws = ws
+        self._link: Link | None = None
         self._identity = identity
         self._methods = methods or {}
         self._ids = itertools.count(1)
         self._message_ids = message_ids(secrets.token_hex(8))
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._peer = ANONYMOUS
-        self._reader = asyncio.create_task(self._read())
         self.aic: str | None = None
         self.server: ValidatedAgent | None = None
 
     def _authenticated(self, aic: str, server: ValidatedAgent) -> None:
         self.aic, self.server = aic, server
         self._peer = Caller(server.aic, server.key)
+
+    # --- calls -------------------------------------------------------------------------------
 
     async def call_signed(
         self, method: str, body: dict[str, Any] | None = None, *, timeout: float = 10.0
@@ -143,48 +146,55 @@ class Session:
     ) -> Any:
         """Send a request and wait at most ``timeout`` seconds for its result.
 
-        Raises the peer's error as :class:`AipError` (its registry code), ``TimeoutError``, or
+        Several calls may be in flight at once; cancelling one forgets its answer.  Raises the
+        peer's error as :class:`AipError` (its registry code), ``TimeoutError``, or
         :class:`ConnectionLost`.
         """
+        link = self._link
+        if link is None or not link.is_open:
+            raise ConnectionLost("the connection is closed")
         ident = next(self._ids)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[ident] = future
         frame: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": ident}
         if params is not None:
             frame["params"] = params
+        data = dumps(frame)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[ident] = future
         try:
-            await self._ws.send(dumps(frame), text=True)
             async with asyncio.timeout(timeout):
+                await link.writable()  # the peer is not reading: wait, bounded
+                if not link.send(data):
+                    raise ConnectionLost("the connection closed")
                 return await future
-        except ConnectionClosed:
-            raise ConnectionLost("the connection closed") from None
         finally:
             self._pending.pop(ident, None)
 
-    async def _read(self) -> None:
-        try:
-            async for message in self._ws:
-                if isinstance(message, bytes):
-                    await self._ws.close(1003, "binary messages are not accepted")
-                    break
-                frame = decode_frame(message)
-                if isinstance(frame, Response):
-                    future = self._pending.get(frame.id) if isinstance(frame.id, int) else None
-                    if future is not None and not future.done():
-                        if frame.error is None:
-                            future.set_result(frame.result)
-                        else:
-                            future.set_exception(_remote_error(frame.error))
-                elif isinstance(frame, Request | Notification):
-                    reply = self._serve(frame)
-                    if reply is not None:
-                        await self._ws.send(reply, text=True)
-        except ConnectionClosed:
-            pass
-        finally:
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_exception(ConnectionLost("the connection closed"))
+    # --- Endpoint (called by the link) ---------------------------------------------------------
+
+    def accepting(self, link: Link, response: HttpResponse) -> None:
+        """Server side only; a client has nothing to add."""
+
+    def opened(self, link: Link) -> None:
+        self._link = link
+
+    def received(self, link: Link, message: str) -> None:
+        frame = decode_frame(message)
+        if isinstance(frame, Response):
+            future = self._pending.get(frame.id) if isinstance(frame.id, int) else None
+            if future is not None and not future.done():
+                if frame.error is None:
+                    future.set_result(frame.result)
+                else:
+                    future.set_exception(_remote_error(frame.error))
+        elif isinstance(frame, Request | Notification):
+            reply = self._serve(frame)
+            if reply is not None:
+                link.send(reply)
+
+    def closed(self, link: Link, error: BaseException | None) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(ConnectionLost("the connection closed"))
 
     def _serve(self, frame: Request | Notification) -> bytes | None:
         """Answer a request from the peer; a handler bug is logged and answered -32603."""
@@ -199,12 +209,35 @@ class Session:
                 return error_frame(frame.id, (Code.INTERNAL_ERROR, "internal error", None))
             return None
 
-    async def close(self) -> None:
-        """Close the connection and stop reading; pending calls fail with ConnectionLost."""
-        await self._ws.close()
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
+    # --- closing -----------------------------------------------------------------------------
+
+    @property
+    def close_code(self) -> int | None:
+        """The close status the peer sent, once closed (1006 when it just dropped)."""
+        return None if self._link is None else self._link.close_code
+
+    @property
+    def close_reason(self) -> str | None:
+        """The close reason the peer sent (Part 7: ``"<code> <NAME>"`` for a refusal)."""
+        return None if self._link is None else self._link.close_reason
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection is gone; bound it with ``asyncio.timeout``."""
+        if self._link is not None:
+            await self._link.done.wait()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection (waiting at most the closing handshake's timeout); pending
+        calls fail with :class:`ConnectionLost`."""
+        link = self._link
+        if link is None:
+            return
+        link.close(code, reason)
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT + 1):
+                await link.done.wait()
+        except TimeoutError:
+            link.abort()
 
     async def __aenter__(self) -> Session:
         return self
@@ -213,6 +246,25 @@ class Session:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+async def open_session(
+    url: str,
+    identity: AgentIdentity | None = None,
+    methods: dict[str, Handler] | None = None,
+    *,
+    timeout: float = 10.0,
+) -> Session:
+    """Open a WebSocket to ``url`` without authenticating (for enrollment and :func:`connect`).
+
+    Raises :class:`ConnectionLost` when the server cannot be reached or refuses the upgrade.
+    """
+    session = Session(identity, methods)
+    try:
+        await dial(url, session, timeout=timeout)
+    except (OSError, InvalidURI, InvalidHandshake, TimeoutError) as exc:
+        raise ConnectionLost(f"cannot open {url}: {exc}") from None
+    return session
 
 
 async def connect(
@@ -232,10 +284,12 @@ async def connect(
     Raises the handshake's :class:`AipError` (Part 7 and Part 6 codes) after closing the
     connection with status 1008, or :class:`ConnectionLost` if the node cannot be reached.
     """
-    try:
-        if url.startswith("wss://"):  # [SES-TLS-008] the same session, authenticated by TLS
-            ws, server = await dial(
+    if url.startswith("wss://"):  # [SES-TLS-008] the same session, authenticated by TLS
+        session = Session(identity, methods)
+        try:
+            _, server = await tls_dial(
                 url,
+                session,
                 aic=identity.aic,
                 key=identity.key,
                 certificates=identity.certificates,
@@ -243,13 +297,11 @@ async def connect(
                 expected_aic=expected_server_aic,
                 timeout=timeout,
             )
-            session = Session(ws, identity, methods)
-            session._authenticated(identity.aic, server)
-            return session
-        ws = await ws_connect(url, compression=None, open_timeout=timeout)
-    except (OSError, InvalidURI, WebSocketException, TimeoutError) as exc:
-        raise ConnectionLost(f"cannot open {url}: {exc}") from None
-    session = Session(ws, identity, methods)
+        except (OSError, InvalidURI, InvalidHandshake, TimeoutError) as exc:
+            raise ConnectionLost(f"cannot open {url}: {exc}") from None
+        session._authenticated(identity.aic, server)
+        return session
+    session = await open_session(url, identity, methods, timeout=timeout)
     handshake = ClientHandshake(
         aic=identity.aic,
         key=identity.key,
@@ -267,94 +319,10 @@ async def connect(
         aic = handshake.on_authenticated(done)
     except BaseException as exc:
         if isinstance(exc, AipError) and not isinstance(exc, ConnectionLost):
-            await ws.close(1008, f"{int(exc.code)} {exc.code.name}")  # [ARC-AUTH-002]
-        await session.close()
+            await session.close(1008, f"{int(exc.code)} {exc.code.name}")  # [ARC-AUTH-002]
+        else:
+            await session.close()
         raise
     assert handshake.server is not None  # on_hello set it
     session._authenticated(aic, handshake.server)
     return session
-
-
-async def enroll(
-    url: str,
-    token: str,
-    aic: str,
-    key: SigningKey,
-    *,
-    usages: Sequence[Usage] = (Usage.CLIENT,),
-    node_aic: str | None = None,
-    ca_fingerprint: str | None = None,
-    timeout: float = 10.0,
-) -> Enrolled:
-    """Redeem an enrollment token at the node; return what it issued, checked.
-
-    With ``node_aic`` and ``ca_fingerprint`` (the SHA-256 of the domain root; ``aip node``
-    prints both), the token is sent only after the node has proved, with the Part 7 server
-    proof on this very connection, that it is ``node_aic`` under that root — so a process
-    squatting on the address never sees it.  Without them the first answer is trusted (fit for
-    a local development node only).  Every returned certificate must validate under the root
-    for its usage, name ``aic`` and carry ``key``.  The result's ``identity`` holds the
-    clientAuth chain, ready for :func:`connect`.  Raises the node's refusal (Part 6 codes),
-    the handshake's codes, CERTIFICATE_CHAIN_INVALID for another root, or
-    :class:`ConnectionLost`; ``ValueError`` if only one of the two pins is given.
-    """
-    if (node_aic is None) != (ca_fingerprint is None):
-        raise ValueError("pin the node with both node_aic and ca_fingerprint, or neither")
-    try:
-        ws = await ws_connect(url, compression=None, open_timeout=timeout)
-    except (OSError, InvalidURI, WebSocketException, TimeoutError) as exc:
-        raise ConnectionLost(f"cannot open {url}: {exc}") from None
-    async with Session(ws) as session:
-        if node_aic is not None and ca_fingerprint is not None:
-            roots = await _pinned_roots(session, ca_fingerprint, timeout)
-            check = ClientHandshake(
-                aic=aic,
-                key=key,
-                certificates=(),
-                trust_roots=roots,
-                audience=url,
-                expected_server_aic=node_aic,
-            )
-            hello = await session.call(
-                HELLO, check.hello(secrets.token_bytes(CHALLENGE_SIZE)), timeout=timeout
-            )
-            check.check_server(hello, datetime.now(UTC))  # raises before the token leaves
-        params = {
-            "token": token,
-            "csr": build_csr(key, aic).decode("ascii"),
-            "usages": [str(u) for u in usages],
-        }
-        result = await session.call(ENROLL_METHOD, params, timeout=timeout)
-    roots = load_certificates("".join(result["trustBundle"]))
-    if ca_fingerprint is not None and _fingerprint(roots[0]) != ca_fingerprint.lower():
-        raise AipError(Code.CERTIFICATE_CHAIN_INVALID, "the node's root is not the one expected")
-    now = datetime.now(UTC)
-    for usage in usages:
-        chain = result["certificates"][str(usage)]
-        agent = validate_chain(chain[0], chain[1:], roots, now=now, usage=usage)
-        if agent.aic != str(parse_aic(aic)) or agent.key != key.verify_key:
-            raise AipError(Code.INVALID_AGENT_RESPONSE, "the certificate is not for us")
-    chains = {str(u): list(result["certificates"][str(u)]) for u in usages}
-    client = chains.get(str(Usage.CLIENT), [])
-    return Enrolled(
-        AgentIdentity(str(parse_aic(aic)), key, client, roots), chains, list(result["trustBundle"])
-    )
-
-
-def _fingerprint(cert: Any) -> str:
-    return hashlib.sha256(certificate_der(cert)).hexdigest()
-
-
-async def _pinned_roots(session: Session, fingerprint: str, timeout: float) -> list[Any]:
-    """The node's advertised root, if it is the pinned one; else CERTIFICATE_CHAIN_INVALID."""
-    info = await session.call("node.info", timeout=timeout)
-    try:
-        roots = load_certificates("".join(info["trustBundle"]))
-    except (KeyError, TypeError) as exc:
-        raise AipError(
-            Code.INVALID_AGENT_RESPONSE, f"node.info without a trust bundle: {exc}"
-        ) from None
-    pinned = [root for root in roots if _fingerprint(root) == fingerprint.lower()]
-    if not pinned:
-        raise AipError(Code.CERTIFICATE_CHAIN_INVALID, "the node's root is not the one expected")
-    return pinned

@@ -23,8 +23,9 @@ from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.server import ServerProtocol
+from websockets.uri import parse_uri
 
-__all__ = ["CLOSE_TIMEOUT", "Endpoint", "Link"]
+__all__ = ["CLOSE_TIMEOUT", "Endpoint", "Link", "dial"]
 
 logger = logging.getLogger("aip.transport")
 CLOSE_TIMEOUT = 5.0  # seconds the closing handshake may take before the TCP connection is cut
@@ -32,6 +33,9 @@ CLOSE_TIMEOUT = 5.0  # seconds the closing handshake may take before the TCP con
 
 class Endpoint(Protocol):
     """What a :class:`Link` reports to its owner (the listener's connection or a client)."""
+
+    def accepting(self, link: Link, response: Response) -> None:
+        """Server side, before the ``101`` goes out: the owner may add headers (mTLS mode)."""
 
     def opened(self, link: Link) -> None:
         """The opening handshake succeeded; messages may flow."""
@@ -61,8 +65,10 @@ class Link(asyncio.Protocol):
         self._closer: asyncio.TimerHandle | None = None
         self._writable = asyncio.Event()
         self._writable.set()
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.done = asyncio.Event()  # set once the TCP connection is gone
+        self.response: Response | None = None  # the server's answer to our opening request
         self.is_open = False
-        self.gone = False
 
     # --- asyncio.Protocol ----------------------------------------------------------------------
 
@@ -82,11 +88,15 @@ class Link(asyncio.Protocol):
         return None  # let the transport close
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.gone = True
         self.is_open = False
         self._writable.set()  # wake writers: their send fails now
         if self._closer is not None:
             self._closer.cancel()
+        if not self.ready.done():
+            failure = self.protocol.handshake_exc or exc or ConnectionError("connection closed")
+            self.ready.set_exception(failure)
+            self.ready.exception()  # retrieved: nobody may be waiting any more
+        self.done.set()
         self.endpoint.closed(self, exc)
 
     def pause_writing(self) -> None:
@@ -123,6 +133,16 @@ class Link(asyncio.Protocol):
         elif self.transport is not None and self.protocol.state is State.CONNECTING:
             self.transport.close()
 
+    @property
+    def close_code(self) -> int | None:
+        """The close code the peer sent (1006 when the connection dropped without one)."""
+        return self.protocol.close_code
+
+    @property
+    def close_reason(self) -> str | None:
+        """The close reason the peer sent."""
+        return self.protocol.close_reason
+
     def extra(self, name: str) -> Any:
         """``transport.get_extra_info(name)``, e.g. ``"ssl_object"`` or ``"peername"``."""
         return None if self.transport is None else self.transport.get_extra_info(name)
@@ -136,16 +156,25 @@ class Link(asyncio.Protocol):
             elif isinstance(event, Request):
                 assert isinstance(self.protocol, ServerProtocol)
                 response = self.protocol.accept(event)
+                if response.status_code == 101:
+                    self.endpoint.accepting(self, response)
                 self.protocol.send_response(response)
                 if response.status_code == 101:
                     self._opened()
-            elif isinstance(event, Response) and self.protocol.handshake_exc is None:
-                self._opened()
+            elif isinstance(event, Response):
+                self.response = event
+                failure = self.protocol.handshake_exc
+                if failure is None:
+                    self._opened()
+                elif not self.ready.done():
+                    self.ready.set_exception(failure)
         self._flush()
         self._expect_close()
 
     def _opened(self) -> None:
         self.is_open = True
+        if not self.ready.done():
+            self.ready.set_result(None)
         self.endpoint.opened(self)
 
     def _frame(self, frame: Frame) -> None:
@@ -193,5 +222,49 @@ class Link(asyncio.Protocol):
             self._closer = loop.call_later(CLOSE_TIMEOUT, self._cut)
 
     def _cut(self) -> None:
+        self.abort()
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once (no closing handshake)."""
         if self.transport is not None:
             self.transport.abort()
+
+
+async def dial(
+    url: str,
+    endpoint: Endpoint,
+    *,
+    timeout: float,
+    max_size: int = 2**20,
+    ssl: Any = None,
+) -> Link:
+    """Open a WebSocket to ``url`` (``ws://`` or ``wss://`` with ``ssl``) for ``endpoint``.
+
+    Returns once the opening handshake succeeded.  Raises ``InvalidURI`` for a bad URL,
+    ``OSError`` when nothing answers, ``TimeoutError`` after ``timeout`` seconds, and
+    ``websockets`` ``InvalidHandshake`` (or ``ConnectionError``) when the server refuses the
+    upgrade or hangs up; the connection is closed in every failure.
+    """
+    uri = parse_uri(url)
+    protocol = ClientProtocol(uri, max_size=max_size)
+    request = protocol.connect()
+    loop = asyncio.get_running_loop()
+    link: Link | None = None
+
+    def made() -> Link:
+        nonlocal link
+        link = Link(protocol, endpoint, request=request)
+        return link
+
+    async with asyncio.timeout(timeout):
+        try:
+            await loop.create_connection(
+                made, uri.host, uri.port, ssl=ssl, server_hostname=uri.host if ssl else None
+            )
+            assert link is not None
+            await link.ready
+        except BaseException:
+            if link is not None and link.transport is not None:
+                link.transport.abort()
+            raise
+    return link

@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection
-from websockets.asyncio.server import serve as ws_serve
-from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
+from websockets.server import ServerProtocol
 
 from aip.codec import MAX_DEPTH
 from aip.errors import AipError, Code
@@ -54,6 +52,8 @@ from aip.sessions.server import (
     ServerHandshake,
     State,
 )
+from aip.transport.link import CLOSE_TIMEOUT, Link
+from aip.transport.served import ServedConnection
 from aip.transport.tls import TlsAcceptor
 
 __all__ = ["Limits", "Outcome", "SessionListener"]
@@ -116,22 +116,20 @@ class SessionListener:
         self._public = public_methods
         self._revoked = revoked
         self._public_urls = frozenset(public_urls)
-        self._server: Server | None = None
+        self._server: asyncio.Server | None = None
         self._config: ServerConfig | None = None
-        self._tls: TlsAcceptor | None = None  # mTLS mode, spec Part 7 §7.4
-        self._ready = asyncio.Event()
+        self.tls: TlsAcceptor | None = None  # mTLS mode, spec Part 7 §7.4
         self._handshake_timeout = timedelta(seconds=self.limits.handshake_timeout_seconds)
-        self._idle = timedelta(seconds=self.limits.idle_timeout_seconds)
-        self._connections = 0
+        self.idle = timedelta(seconds=self.limits.idle_timeout_seconds)
+        self.connections = 0  # open WebSockets counted against max_connections
+        self.live: set[ServedConnection] = set()  # those connections
+        self.served: set[ServedConnection] = set()  # every connection, open or opening
         self._buckets: dict[str, TokenBucket] = {}  # per session AIC [ARC-LIM-002]
         # Remembers used challenges longer than any proof could still be accepted [SES-HSK-005].
-        self._replay = ReplayCache(
+        self.replay = ReplayCache(
             self._handshake_timeout + 2 * DEFAULT_SKEW + timedelta(seconds=60)
         )
         self._purged = datetime.min.replace(tzinfo=UTC)
-        self._live: dict[ServerConnection, ServerHandshake] = {}  # for end_sessions
-        self._ending: dict[ServerConnection, Close] = {}
-        self._closing: set[asyncio.Task[None]] = set()
 
     async def start(
         self,
@@ -149,21 +147,19 @@ class SessionListener:
         Raises ``OSError`` (e.g. the port is taken), ``ssl.SSLError`` for unusable TLS
         material; on failure nothing is left listening.
         """
-        self._tls = None
+        self.tls = None
         if tls:  # mTLS mode: clients are authenticated before the 101 [SES-TLS-006]
-            self._tls = TlsAcceptor(
-                key, certificates, trust_roots, revoked=self._revoked, now=self._now
+            self.tls = TlsAcceptor(
+                key, certificates, trust_roots, revoked=self._revoked, now=self.now
             )
-        self._server = await ws_serve(
-            self._connection,
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._accept,
             self.host,
             self._requested_port,
-            compression=None,  # small frames: compression costs more than it saves
-            max_size=self.limits.max_frame_bytes,  # larger: close 1009 [ARC-LIM-001]
-            logger=logger,
-            ssl=None if self._tls is None else self._tls.context,
-            process_response=None if self._tls is None else self._tls.process_response,
+            ssl=None if self.tls is None else self.tls.context,
         )
+        # No await from here on: the first connection needs the config, which needs the port.
         self._config = ServerConfig(
             aic=aic,
             key=key,
@@ -174,15 +170,43 @@ class SessionListener:
             handshake_timeout=self._handshake_timeout,
             revoked=self._revoked,
         )
-        self._ready.set()
+
+    def _accept(self) -> Link:
+        """A new TCP connection: its link and the connection state behind it."""
+        connection = ServedConnection(self)
+        # No compression is offered or accepted: small frames [ARC-WS-001]; larger than
+        # max_frame_bytes: close 1009 [ARC-LIM-001].
+        protocol = ServerProtocol(max_size=self.limits.max_frame_bytes, logger=logger)
+        connection.link = Link(protocol, connection)
+        self.served.add(connection)
+        return connection.link
+
+    @property
+    def config(self) -> ServerConfig:
+        """Who the server is (after :meth:`start`)."""
+        assert self._config is not None
+        return self._config
 
     async def stop(self) -> None:
-        """Close every connection (status 1001) and stop listening."""
+        """Stop listening, close every connection (status 1001) and wait until they are gone
+        (at most the closing handshake's timeout; stragglers are cut)."""
         server, self._server = self._server, None
-        self._ready.clear()
-        if server is not None:
-            server.close()
-            await server.wait_closed()
+        if server is None:
+            return
+        server.close()
+        # A connection whose TLS handshake never completed has no transport and needs no close.
+        links = [c.link for c in self.served if c.link.transport is not None]
+        for link in links:
+            link.close(CloseCode.GOING_AWAY, "server shutting down")
+        if links:
+            waits = asyncio.gather(*(link.done.wait() for link in links))
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT + 1):
+                    await waits
+            except TimeoutError:
+                for link in links:
+                    link.abort()
+        await server.wait_closed()
 
     @property
     def port(self) -> int:
@@ -201,7 +225,7 @@ class SessionListener:
 
     @property
     def _scheme(self) -> str:
-        return "ws" if self._tls is None else "wss"
+        return "ws" if self.tls is None else "wss"
 
     @property
     def audiences(self) -> frozenset[str]:
@@ -220,22 +244,32 @@ class SessionListener:
         reason ``code``, after a reply already on its way [SES-HSK-008].  Call on the event loop.
         """
         ended = [
-            ws
-            for ws, hs in self._live.items()
-            if hs.state is State.AUTHENTICATED and match(hs.caller)
+            connection
+            for connection in self.live
+            if connection.handshake is not None
+            and connection.handshake.state is State.AUTHENTICATED
+            and match(connection.handshake.caller)
         ]
-        for ws in ended:
-            self._live[ws].state = State.CLOSED
-            self._ending[ws] = close = Close(CloseCode.POLICY_VIOLATION, code)
-            task = asyncio.get_running_loop().create_task(ws.close(close.status, _reason(close)))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+        loop = asyncio.get_running_loop()
+        for connection in ended:
+            assert connection.handshake is not None
+            connection.handshake.state = State.CLOSED  # nothing more is acted on, from now
+            # The close goes out after the reply being sent (a handler may be ending its own
+            # caller's session, e.g. a self-revocation).
+            loop.call_soon(connection.end, Close(CloseCode.POLICY_VIOLATION, code))
         return len(ended)
 
     # --- receive path ------------------------------------------------------------------------
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
+        """The wall clock, in UTC (the listener's only clock)."""
         return datetime.now(UTC)
+
+    def purge_replay(self, now: datetime) -> None:
+        """Drop expired challenges, at most once a second (entries live minutes)."""
+        if now - self._purged >= timedelta(seconds=1):
+            self.replay.purge(now)
+            self._purged = now
 
     def _bucket(self, handshake: ServerHandshake, own: TokenBucket, now: datetime) -> TokenBucket:
         """The session AIC's shared bucket once authenticated, the connection's before."""
@@ -244,10 +278,11 @@ class SessionListener:
             return own
         bucket = self._buckets.get(aic)
         if bucket is None:
-            bucket = self._buckets[aic] = self._new_bucket(now)
+            bucket = self._buckets[aic] = self.new_bucket(now)
         return bucket
 
-    def _new_bucket(self, now: datetime) -> TokenBucket:
+    def new_bucket(self, now: datetime) -> TokenBucket:
+        """A fresh bucket with the listener's rate and burst [ARC-LIM-002]."""
         return TokenBucket(self.limits.requests_per_second, self.limits.request_burst, now)
 
     def handle_message(
@@ -259,7 +294,7 @@ class SessionListener:
         Never raises on peer input: bad frames get the error reply of :mod:`aip.jsonrpc`, a
         handler bug gets -32603 and a log entry [SES-HSK-006].
         """
-        now = self._now()
+        now = self.now()
         frame = decode_frame(message)
         # Every frame costs a token, malformed ones included [ARC-LIM-002].
         wait = self._bucket(handshake, bucket, now).take(now)
@@ -320,79 +355,15 @@ class SessionListener:
                 return error_frame(frame.id, (Code.INTERNAL_ERROR, "internal error", None))
             return None
 
-    def _wait(self, handshake: ServerHandshake, now: datetime, last: datetime) -> float:
+    def wait(self, handshake: ServerHandshake, now: datetime, last: datetime) -> float:
         """Seconds until the next tick: handshake timeout or certificate expiry, or idleness."""
         if handshake.state is State.AUTHENTICATED:
             assert handshake.session_expires is not None
             until = handshake.session_expires - now + timedelta(seconds=1)
         else:
             until = handshake.opened_at + handshake.config.handshake_timeout - now
-        until = min(until, last + self._idle - now)
+        until = min(until, last + self.idle - now)
         return max(0.0, min(until.total_seconds(), 60.0))
-
-    async def _connection(self, ws: ServerConnection) -> None:
-        async with asyncio.timeout(self.limits.handshake_timeout_seconds):
-            await self._ready.wait()  # the config needs the bound port: set right after binding
-        config = self._config
-        assert config is not None
-        if self._connections >= self.limits.max_connections:  # [ARC-LIM-001]
-            await ws.close(CloseCode.TRY_AGAIN_LATER, "too many connections")
-            return
-        self._connections += 1
-        try:
-            await self._serve_connection(ws, config)
-        finally:
-            self._connections -= 1
-
-    async def _serve_connection(self, ws: ServerConnection, config: ServerConfig) -> None:
-        now = self._now()
-        if now - self._purged >= timedelta(seconds=1):  # bounded: entries live minutes
-            self._replay.purge(now)
-            self._purged = now
-        if self._tls is None:
-            handshake = ServerHandshake(config, now, self._replay)
-        else:  # mTLS: the client was authenticated before the 101 [SES-TLS-006]
-            peer = self._tls.outcome(ws)
-            if isinstance(peer, AipError):
-                refused = Close(CloseCode.POLICY_VIOLATION, peer.code)
-                await ws.close(refused.status, _reason(refused))
-                return
-            handshake = ServerHandshake.authenticated(config, now, self._replay, peer)
-        bucket, last = self._new_bucket(now), now
-        self._live[ws] = handshake
-        try:
-            while handshake.state is not State.CLOSED:  # end_sessions may close it
-                try:
-                    async with asyncio.timeout(self._wait(handshake, self._now(), last)):
-                        message = await ws.recv()  # invalid UTF-8 text: websockets closes 1007
-                except TimeoutError:
-                    now = self._now()
-                    closing = [e for e in handshake.handle(Input.TICK, now) if isinstance(e, Close)]
-                    if closing:
-                        await ws.close(closing[0].status, _reason(closing[0]))
-                        return
-                    if now - last >= self._idle:
-                        await ws.close(CloseCode.GOING_AWAY, "idle")
-                        return
-                    continue
-                last = self._now()
-                if isinstance(message, bytes):  # [ARC-WS-001]
-                    await ws.close(CloseCode.UNSUPPORTED_DATA, "binary messages are not accepted")
-                    return
-                outcome = self.handle_message(handshake, message, bucket)
-                for reply in outcome.frames:
-                    await ws.send(reply, text=True)
-                if outcome.close is not None:
-                    await ws.close(outcome.close.status, _reason(outcome.close))
-                    return
-            ending = self._ending.get(ws)
-            if ending is not None:
-                await ws.close(ending.status, _reason(ending))
-        except ConnectionClosed:
-            return
-        finally:
-            self._live.pop(ws, None)
-            self._ending.pop(ws, None)
 
 
 @dataclass(slots=True)
@@ -404,7 +375,3 @@ class Outcome:
 
 
 _INPUTS = {HELLO: Input.HELLO, AUTHENTICATE: Input.AUTHENTICATE}
-
-
-def _reason(close: Close) -> str:
-    return f"{int(close.code)} {close.code.name}"

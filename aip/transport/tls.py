@@ -5,8 +5,8 @@ path to the domain root, and :func:`validate_peer` runs :func:`~aip.identity.cha
 on the peer's leaf for its role, so codes and order are those of [IDN-CRT-013].  The AIC check
 replaces hostname verification [SES-TLS-004].
 
-* The listener builds a :class:`TlsAcceptor` and passes its ``context`` and ``process_response``
-  to ``websockets``' ``serve``; its handler asks :meth:`TlsAcceptor.outcome` who the client is.
+* The listener builds a :class:`TlsAcceptor`, listens with its ``context``, and asks
+  :meth:`TlsAcceptor.check` who each client is before accepting its upgrade.
 * :func:`aip.client.session.connect` calls :func:`dial` for ``wss://`` URLs.
 
 Python before 3.13 hands over only the peer's leaf (``getpeercert(binary_form=True)``), not the
@@ -22,7 +22,6 @@ import os
 import secrets
 import ssl
 import tempfile
-import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,18 +32,16 @@ from cryptography.hazmat.primitives.serialization import (
     Encoding,
     PrivateFormat,
 )
-from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
-from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import InvalidMessage, WebSocketException
+from websockets.exceptions import InvalidHandshake, InvalidMessage
 from websockets.frames import CloseCode
-from websockets.http11 import Request, Response
 
 from aip.errors import AipError, CertificateError, Code, SessionError
 from aip.identity.certificates import Usage, certificate_pem, load_certificate
 from aip.identity.chain import ValidatedAgent, validate_chain
 from aip.identity.keys import SigningKey
 from aip.identity.revocation import RevocationList
+from aip.transport.link import Endpoint, Link
+from aip.transport.link import dial as open_link
 
 __all__ = [
     "SESSION_HEADER",
@@ -175,9 +172,9 @@ def _reason(error: AipError) -> str:
 class TlsAcceptor:
     """The server half of mTLS mode for one listener.
 
-    Pass :attr:`context` as ``ssl`` and :meth:`process_response` as ``process_response`` to
-    ``websockets``' ``serve``; then, in the connection handler, :meth:`outcome` says who the
-    client is or why it was refused [SES-TLS-006].
+    Pass :attr:`context` as the listening socket's ``ssl``; when a client's upgrade request is
+    about to be accepted, :meth:`check` says who it is or why it is refused, and only an
+    accepted client is named in the ``101`` (:data:`SESSION_HEADER`) [SES-TLS-006].
     """
 
     def __init__(
@@ -194,19 +191,12 @@ class TlsAcceptor:
         self._roots = list(trust_roots)
         self._revoked = revoked
         self._now = now
-        self._outcomes: weakref.WeakKeyDictionary[ServerConnection, ValidatedAgent | AipError]
-        self._outcomes = weakref.WeakKeyDictionary()
 
-    def process_response(
-        self, connection: ServerConnection, _request: Request, response: Response
-    ) -> None:
-        """Validate the client's leaf before the 101 goes out; name its AIC in
-        :data:`SESSION_HEADER` only when accepted [SES-TLS-006].  Never raises on peer input."""
-        if response.status_code != 101:
-            return
+    def check(self, ssl_object: Any) -> ValidatedAgent | AipError:
+        """Validate the client's leaf on a TLS connection; never raises on peer input."""
         try:
-            agent = validate_peer(
-                peer_certificate(connection.transport.get_extra_info("ssl_object")),
+            return validate_peer(
+                peer_certificate(ssl_object),
                 usage=Usage.CLIENT,
                 intermediates=self._intermediates,
                 trust_roots=self._roots,
@@ -214,21 +204,12 @@ class TlsAcceptor:
                 revoked=self._revoked,
             )
         except AipError as exc:
-            self._outcomes[connection] = exc
-            return
-        self._outcomes[connection] = agent
-        response.headers[SESSION_HEADER] = agent.aic
-
-    def outcome(self, connection: ServerConnection) -> ValidatedAgent | AipError:
-        """Who the client on ``connection`` is, or the error to close it with (1008)."""
-        found = self._outcomes.pop(connection, None)
-        if found is None:
-            return AipError(Code.AUTHENTICATION_REQUIRED, "no client certificate was checked")
-        return found
+            return exc
 
 
 async def dial(
     url: str,
+    endpoint: Endpoint,
     *,
     aic: str,
     key: SigningKey,
@@ -236,26 +217,26 @@ async def dial(
     trust_roots: Sequence[Any],
     expected_aic: str,
     timeout: float,
-) -> tuple[ClientConnection, ValidatedAgent]:
-    """Open ``url`` (``wss://``) with mTLS as ``aic`` and authenticate the server.
+) -> tuple[Link, ValidatedAgent]:
+    """Open ``url`` (``wss://``) with mTLS as ``aic`` for ``endpoint``; authenticate the server.
 
-    ``certificates`` is our clientAuth leaf then its intermediate.  Returns the open connection
-    and the server's identity once the server is ``expected_aic`` and has accepted us.  Raises
+    ``certificates`` is our clientAuth leaf then its intermediate.  Returns the open link and
+    the server's identity once the server is ``expected_aic`` and has accepted us.  Raises
     :class:`AipError` with a Part 6 or Part 7 code when either side refuses [SES-TLS-007]
-    (after closing with 1008 when we refuse the server); ``OSError``, ``WebSocketException``
+    (after closing with 1008 when we refuse the server); ``OSError``, ``InvalidHandshake``
     or ``TimeoutError`` when the server cannot be reached.
     """
     context = client_context(key, certificates, trust_roots)
     try:
-        ws = await ws_connect(url, ssl=context, compression=None, open_timeout=timeout)
-    except (OSError, WebSocketException, TimeoutError) as exc:
+        link = await open_link(url, endpoint, ssl=context, timeout=timeout)
+    except (OSError, InvalidHandshake, TimeoutError) as exc:
         refused = refusal(exc)
         if refused is not None:
             raise refused from None
         raise
     try:
         server = validate_peer(
-            peer_certificate(ws.transport.get_extra_info("ssl_object")),
+            peer_certificate(link.extra("ssl_object")),
             usage=Usage.SERVER,
             intermediates=list(certificates[1:]),
             trust_roots=trust_roots,
@@ -263,27 +244,27 @@ async def dial(
             expected_aic=expected_aic,
         )
     except AipError as exc:
-        await ws.close(CloseCode.POLICY_VIOLATION, _reason(exc))  # [ARC-AUTH-002]
+        link.close(CloseCode.POLICY_VIOLATION, _reason(exc))  # [ARC-AUTH-002]
         raise
     try:
-        await _accepted(ws, aic, timeout)
+        await _accepted(link, aic, timeout)
     except BaseException:
-        await ws.close()
+        link.close()
         raise
-    return ws, server
+    return link, server
 
 
-async def _accepted(ws: ClientConnection, aic: str, timeout: float) -> None:
+async def _accepted(link: Link, aic: str, timeout: float) -> None:
     """Return once the server's 101 names ``aic``; else raise its close code [SES-TLS-006]."""
-    assert ws.response is not None  # set by the opening handshake
-    granted = ws.response.headers.get(SESSION_HEADER)
+    assert link.response is not None  # set by the opening handshake
+    granted = link.response.headers.get(SESSION_HEADER)
     if granted == aic:
         return
     if granted is not None:
         raise AipError(Code.INVALID_AGENT_RESPONSE, "the server bound the session to another AIC")
     async with asyncio.timeout(timeout):
-        await ws.wait_closed()
-    code, _, _ = (ws.close_reason or "").partition(" ")
+        await link.done.wait()
+    code, _, _ = (link.close_reason or "").partition(" ")
     try:
         refused = Code(int(code))  # the registry code the server closed with
     except ValueError:
