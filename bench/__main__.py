@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bench import choices, envelope
+from bench import choices, envelope, sessions
 
 
 def main() -> None:
     """Run each bench module's ``main``; each prints its own BENCH lines."""
     choices.main()
     envelope.main()
+    sessions.main()
 
 
 if __name__ == "__main__":

@@ -162,7 +162,8 @@ class Session:
         self._pending[ident] = future
         try:
             async with asyncio.timeout(timeout):
-                await link.writable()  # the peer is not reading: wait, bounded
+                if link.paused:
+                    await link.writable()  # the peer is not reading: wait, bounded
                 if not link.send(data):
                     raise ConnectionLost("the connection closed")
                 return await future

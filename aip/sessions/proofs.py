@@ -102,7 +102,8 @@ def read_challenge(value: Any) -> str:
 
 def format_time(moment: datetime) -> str:
     """Proof time: RFC 3339 UTC, whole seconds, ``Z`` [SES-PRF-002]."""
-    return require_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = require_utc(moment)
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
 
 
 def make_proof(

@@ -120,6 +120,11 @@ class Link(asyncio.Protocol):
         self._flush()
         return True
 
+    @property
+    def paused(self) -> bool:
+        """True while the transport's buffer is full (the peer is not reading)."""
+        return not self._writable.is_set()
+
     async def writable(self) -> None:
         """Wait until the transport's buffer has room (flow control for bulk senders)."""
         await self._writable.wait()
@@ -169,7 +174,8 @@ class Link(asyncio.Protocol):
                 elif not self.ready.done():
                     self.ready.set_exception(failure)
         self._flush()
-        self._expect_close()
+        if self.protocol.state is not State.OPEN:
+            self._expect_close()
 
     def _opened(self) -> None:
         self.is_open = True
