@@ -39,6 +39,7 @@ from aip.cli_agent import (
     token_arguments,
     why,
 )
+from aip.cli_serve import run_serve, serve_arguments
 
 __all__ = ["COMMANDS", "PLUGIN_MODULES", "Command", "build_parser", "main"]
 
@@ -96,6 +97,7 @@ def _node_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_node(args: argparse.Namespace) -> int:
     """Start the node, print its identity and URL, serve until SIGINT/SIGTERM; return 0."""
     from aip.node import Node  # noqa: PLC0415  (websockets loads only for this command)
+    from aip.transport.loop import run  # noqa: PLC0415
 
     if not 0 <= args.port <= 65535:
         return fail("node", f"port {args.port} is outside 0..65535")
@@ -141,7 +143,7 @@ def _run_node(args: argparse.Namespace) -> int:
             await node.stop()
 
     try:
-        asyncio.run(serve())
+        run(serve())
     except Exception as exc:  # every failure: one line, non-zero exit
         return fail("node", why(exc))
     return 0
@@ -155,7 +157,8 @@ COMMANDS: list[Command] = [
     Command(
         "enroll", "enroll an agent at a node and save its identity", enroll_arguments, run_enroll
     ),
-    Command("call", "call a method on a node as an enrolled agent", call_arguments, run_call),
+    Command("call", "call a method on a node or agent, authenticated", call_arguments, run_call),
+    Command("serve", "serve an enrolled agent's demo methods to peers", serve_arguments, run_serve),
     Command("renew", "renew an agent's certificates (same key)", renew_arguments, run_renew),
     Command("revoke", "revoke a certificate (operator, or agent)", revoke_arguments, run_revoke),
 ]

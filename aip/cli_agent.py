@@ -156,14 +156,36 @@ def run_enroll(args: argparse.Namespace) -> int:
 
 def call_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("method", help="the JSON-RPC method, e.g. node.info")
-    parser.add_argument("params", nargs="?", default=None, help="params as a JSON object")
+    parser.add_argument(
+        "params",
+        nargs="?",
+        default=None,
+        help="params as a JSON object (the message body with --signed)",
+    )
     parser.add_argument("--identity", type=Path, required=True, help="identity directory")
-    parser.add_argument("--node", default=DEFAULT_NODE, help=f"node URL (default {DEFAULT_NODE})")
-    parser.add_argument("--node-aic", required=True, help="the AIC the node must prove")
+    parser.add_argument(
+        "--node",
+        "--peer",
+        dest="node",
+        default=DEFAULT_NODE,
+        help=f"URL of the node or agent to call (default {DEFAULT_NODE})",
+    )
+    parser.add_argument(
+        "--node-aic",
+        "--peer-aic",
+        dest="node_aic",
+        required=True,
+        help="the AIC the node or agent must prove",
+    )
+    parser.add_argument(
+        "--signed",
+        action="store_true",
+        help="send params as a message signed by our AIC and check the signed answer (Part 7 §7.6)",
+    )
 
 
 def run_call(args: argparse.Namespace) -> int:
-    """Authenticate to the node with an identity directory and call one method."""
+    """Authenticate to a node or agent with an identity directory and call one method."""
     from aip.client import connect  # noqa: PLC0415
     from aip.client.identity import load_identity  # noqa: PLC0415
 
@@ -172,8 +194,13 @@ def run_call(args: argparse.Namespace) -> int:
     except ValueError:
         return fail("call", "params must be a JSON object")
 
+    if args.signed and not isinstance(params, dict | None):
+        return fail("call", "with --signed, params are the message body: a JSON object")
+
     async def call() -> Any:
         async with await connect(args.node, load_identity(args.identity), args.node_aic) as s:
+            if args.signed:
+                return await s.call_signed(args.method, params)
             return await s.call(args.method, params)
 
     try:

@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "aip"
-SHELLS = {"node", "cli.py", "cli_agent.py", "transport", "client", "_spec.py", "_files.py"}
+SHELLS = {
+    "node",
+    "cli.py",
+    "cli_agent.py",
+    "cli_serve.py",
+    "transport",
+    "client",
+    "_spec.py",
+    "_files.py",
+}
 FORBIDDEN = {
     "anyio",
     "websockets",
@@ -108,6 +117,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.transport.listener",
             "aip.transport.served",
             "aip.transport.tls",
+            "aip.transport.loop",
         }
     ),
     frozenset(
@@ -124,6 +134,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.client.enrollment",
             "aip.node.operator",
             "aip.cli_agent",
+            "aip.cli_serve",
             "aip.client.session",
         }
     ),

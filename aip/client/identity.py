@@ -13,13 +13,13 @@ import os
 from pathlib import Path
 
 from aip._files import write_atomic
-from aip.client.session import AgentIdentity
+from aip.client.session import AgentIdentity, Enrolled
 from aip.identity.aic import parse_aic
 from aip.identity.certificates import certificate_pem, load_certificate, load_certificates
 from aip.identity.keyfile import signing_key_from_pem, signing_key_to_pem
 from aip.identity.keys import SigningKey
 
-__all__ = ["IDENTITY_FORMAT", "load_identity", "save_identity"]
+__all__ = ["IDENTITY_FORMAT", "load_enrolled", "load_identity", "save_identity"]
 
 IDENTITY_FORMAT = "aip-identity/1"
 
@@ -67,3 +67,20 @@ def load_identity(directory: str | os.PathLike[str]) -> AgentIdentity:
     roots = load_certificates((root / "trust-bundle.pem").read_bytes())
     load_certificate(chain[0])
     return AgentIdentity(str(parse_aic(meta["aic"])), key, chain, roots)
+
+
+def load_enrolled(directory: str | os.PathLike[str]) -> Enrolled:
+    """Read an identity directory with every chain it holds, e.g. to serve with an ``Agent``.
+
+    Raises like :func:`load_identity`.
+    """
+    root = Path(directory)
+    identity = load_identity(root)
+    chains = {"clientAuth": list(identity.certificates)}
+    server = root / "server.pem"
+    if server.exists():
+        chains["serverAuth"] = [
+            certificate_pem(c).decode("ascii") for c in load_certificates(server.read_bytes())
+        ]
+    bundle = [certificate_pem(root_cert).decode("ascii") for root_cert in identity.trust_roots]
+    return Enrolled(identity, chains, bundle)
