@@ -117,6 +117,7 @@ class Code(IntEnum):
     HANDSHAKE_TIMEOUT = -33707
     PEER_AIC_MISMATCH = -33708
     SESSION_EXPIRED = -33709
+    PEER_NOT_CONNECTED = -33710
 
 @dataclass(frozen=True, slots=True)
 class RegistryEntry:

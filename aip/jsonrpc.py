@@ -23,8 +23,9 @@ JSON-RPC 2.0 (https://www.jsonrpc.org/specification):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from inspect import isawaitable
 from typing import Any, TypeAlias
 
 from aip.codec import MAX_SAFE_INTEGER, dumps, parse
@@ -38,6 +39,7 @@ __all__ = [
     "Handler",
     "JsonId",
     "Notification",
+    "Pending",
     "Request",
     "Response",
     "decode_frame",
@@ -45,6 +47,7 @@ __all__ = [
     "error_frame",
     "error_object",
     "expect_params",
+    "finish",
     "result_frame",
 ]
 
@@ -260,18 +263,29 @@ def expect_params(
         raise AipError(Code.INVALID_PARAMS, f"unknown parameter {sorted(unknown)[0]!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A handler answered with an awaitable (an ``async def`` handler): the shell awaits
+    :attr:`work` off the receive path, then turns the outcome into a frame with :func:`finish`.
+    """
+
+    call: Request | Notification
+    work: Awaitable[Any]
+
+
 def dispatch(
     methods: Mapping[str, Handler], call: Request | Notification, caller: Caller = ANONYMOUS
-) -> bytes | None:
+) -> bytes | Pending | None:
     """Run ``call`` against a method table; returns the response frame, or None for a notification.
 
     Handlers take the named parameters as a dict (absent params become ``{}``) and the
-    :class:`Caller`; positional
-    (array) params are refused with -32602, an unknown method gets -32601, and an
-    :class:`AipError` raised by the handler becomes an error response with its code.  Any other
-    exception from the handler, or a result that is not a JSON value, is a local bug and
-    propagates to the caller (the shell logs it and answers -32603).  Notifications are run for
-    their effect; their errors are dropped, as §4.1 forbids answering them [ARC-RPC-005].
+    :class:`Caller`; positional (array) params are refused with -32602, an unknown method gets
+    -32601, and an :class:`AipError` raised by the handler becomes an error response with its
+    code.  Any other exception from the handler, or a result that is not a JSON value, is a
+    local bug and propagates to the caller (the shell logs it and answers -32603).  A handler
+    that returns an awaitable yields a :class:`Pending` for the shell to complete.
+    Notifications are run for their effect; their errors are dropped, as §4.1 forbids answering
+    them [ARC-RPC-005].
     """
     handler = methods.get(call.method)
     id_ = call.id if isinstance(call, Request) else None
@@ -285,5 +299,23 @@ def dispatch(
         except AipError as exc:
             error = exc
         else:
+            if isawaitable(result):
+                return Pending(call, result)
             return result_frame(id_, result) if isinstance(call, Request) else None
     return error_frame(id_, error) if isinstance(call, Request) else None
+
+
+def finish(
+    pending: Pending, result: Any = None, error: BaseException | None = None
+) -> bytes | None:
+    """The frame that answers a completed :class:`Pending`: its result, or its
+    :class:`AipError`; None for a notification.  Any other ``error`` is re-raised (a local bug:
+    the shell logs it and answers -32603), as is a result that is not a JSON value."""
+    call = pending.call
+    if error is not None and not isinstance(error, AipError):
+        raise error
+    if not isinstance(call, Request):
+        return None
+    if isinstance(error, AipError):
+        return error_frame(call.id, error)
+    return result_frame(call.id, result)

@@ -15,6 +15,7 @@ from aip.jsonrpc import (
     Caller,
     ErrorReply,
     Notification,
+    Pending,
     Request,
     Response,
     decode_frame,
@@ -22,6 +23,7 @@ from aip.jsonrpc import (
     error_frame,
     error_object,
     expect_params,
+    finish,
     result_frame,
 )
 
@@ -207,9 +209,9 @@ def _whoami(params: dict[str, Any], caller: Caller) -> Any:
 METHODS = {"echo": _echo, "fail": _fail, "ping": lambda params, caller: "pong", "who": _whoami}
 
 
-def _dispatch_obj(call: Request | Notification) -> dict[str, Any]:
-    out = dispatch(METHODS, call)
-    assert out is not None
+def _dispatch_obj(call: Request | Notification, caller: Caller | None = None) -> dict[str, Any]:
+    out = dispatch(METHODS, call) if caller is None else dispatch(METHODS, call, caller)
+    assert isinstance(out, bytes)
     loaded: dict[str, Any] = orjson.loads(out)
     return loaded
 
@@ -219,7 +221,7 @@ def test_dispatch_results_and_errors() -> None:
     assert _dispatch_obj(Request(2, "ping", {}))["result"] == "pong"
     assert _dispatch_obj(Request(3, "echo", {"a": 1}))["result"] == {"a": 1}
     assert _dispatch_obj(Request(3, "who"))["result"] is None  # anonymous by default
-    who = orjson.loads(dispatch(METHODS, Request(3, "who"), Caller("1.2.3", None)) or b"")
+    who = _dispatch_obj(Request(3, "who"), Caller("1.2.3", None))
     assert who["result"] == "1.2.3"  # handlers see who called
     cases: list[tuple[Request, int]] = [
         (Request(4, "nope"), Code.METHOD_NOT_FOUND),
@@ -307,3 +309,32 @@ def test_structured_frames_classify_consistently(value: Any) -> None:
     else:
         assert ("result" in value) != ("error" in value)
         assert "id" in value
+
+
+async def test_an_async_handler_is_pending_until_finished() -> None:
+    async def later(params: dict[str, Any], caller: Caller) -> Any:
+        if params.get("refuse"):
+            raise AipError(Code.TASK_NOT_FOUND, "no such task")
+        if params.get("bug"):
+            raise RuntimeError("bug")
+        return params["n"] * 2
+
+    table = {"later": later}
+    pending = dispatch(table, Request(5, "later", {"n": 21}))
+    assert isinstance(pending, Pending)
+    assert orjson.loads(finish(pending, await pending.work) or b"")["result"] == 42
+    refused = dispatch(table, Request(6, "later", {"refuse": True}))
+    assert isinstance(refused, Pending)
+    with pytest.raises(AipError) as caught:
+        await refused.work
+    frame = orjson.loads(finish(refused, error=caught.value) or b"")
+    assert (frame["error"]["code"], frame["id"]) == (Code.TASK_NOT_FOUND, 6)
+    broken = dispatch(table, Request(7, "later", {"bug": True}))
+    assert isinstance(broken, Pending)
+    with pytest.raises(RuntimeError) as bug:
+        await broken.work
+    with pytest.raises(RuntimeError):  # a local bug is re-raised for the shell to log (-32603)
+        finish(broken, error=bug.value)
+    note = dispatch(table, Notification("later", {"n": 1}))
+    assert isinstance(note, Pending)
+    assert finish(note, await note.work) is None  # notifications are never answered

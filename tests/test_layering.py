@@ -116,8 +116,10 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.transport.link",
             "aip.transport.listener",
             "aip.transport.served",
+            "aip.transport.rpc",
             "aip.transport.tls",
             "aip.transport.loop",
+            "aip.transport.memory",
         }
     ),
     frozenset(
@@ -136,6 +138,8 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.cli_agent",
             "aip.cli_serve",
             "aip.client.session",
+            "aip.client.memory",
+            "aip.client.reconnect",
         }
     ),
 )

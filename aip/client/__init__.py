@@ -3,11 +3,23 @@
 :func:`~aip.client.enrollment.enroll` turns a one-time token into certificates;
 :func:`~aip.client.session.connect` opens an authenticated session (spec Part 7) and
 :meth:`~aip.client.session.Session.call` sends requests on it; :class:`~aip.client.agent.Agent`
-serves methods to authenticated peers.
+serves methods to authenticated peers;
+:class:`~aip.client.reconnect.ReconnectingSession` reconnects with backoff after a drop.
 """
 
 from aip.client.agent import Agent
 from aip.client.enrollment import enroll
+from aip.client.reconnect import ReconnectingSession, backoff_delays
 from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session, connect
 
-__all__ = ["Agent", "AgentIdentity", "ConnectionLost", "Enrolled", "Session", "connect", "enroll"]
+__all__ = [
+    "Agent",
+    "AgentIdentity",
+    "ConnectionLost",
+    "Enrolled",
+    "ReconnectingSession",
+    "Session",
+    "backoff_delays",
+    "connect",
+    "enroll",
+]

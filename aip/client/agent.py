@@ -21,8 +21,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, overload
 
+from aip.client.reconnect import ReconnectingSession
 from aip.client.session import Enrolled, Session, connect
 from aip.identity.certificates import Usage
 from aip.jsonrpc import Handler
@@ -124,10 +125,40 @@ class Agent:
         """Stop listening and close every connection."""
         await self._listener.stop()
 
-    async def connect(self, url: str, expected_aic: str, *, timeout: float = 10.0) -> Session:
+    @overload
+    async def connect(
+        self, url: str, expected_aic: str, *, timeout: float = ..., reconnect: Literal[False] = ...
+    ) -> Session: ...
+    @overload
+    async def connect(
+        self, url: str, expected_aic: str, *, timeout: float = ..., reconnect: Literal[True]
+    ) -> ReconnectingSession: ...
+    @overload
+    async def connect(
+        self, url: str, expected_aic: str, *, timeout: float = ..., reconnect: bool
+    ) -> Session | ReconnectingSession: ...
+    async def connect(
+        self, url: str, expected_aic: str, *, timeout: float = 10.0, reconnect: bool = False
+    ) -> Session | ReconnectingSession:
         """Open an authenticated session to the peer (or node) at ``url`` that must be
-        ``expected_aic``; raises like :func:`aip.client.session.connect`."""
-        return await connect(url, self.enrolled.identity, expected_aic, timeout=timeout)
+        ``expected_aic``; raises like :func:`aip.client.session.connect`.
+
+        ``reconnect=True`` returns a :class:`~aip.client.reconnect.ReconnectingSession`
+        instead, already connected (with backoff, within ``timeout``), that reconnects on the
+        call after a drop; a call in flight at the drop is not retried."""
+        identity = self.enrolled.identity
+        if not reconnect:
+            return await connect(url, identity, expected_aic, timeout=timeout)
+        peer = ReconnectingSession(url, identity, expected_aic)
+        await peer.session(timeout=timeout)
+        return peer
+
+    async def push(
+        self, aic: str, method: str, params: dict[str, Any] | None = None, *, timeout: float = 10.0
+    ) -> Any:
+        """Call ``method`` back on a peer ``aic`` connected to this agent (over the session it
+        opened); see :meth:`~aip.transport.listener.SessionListener.push`."""
+        return await self._listener.push(aic, method, params, timeout=timeout)
 
     async def __aenter__(self) -> Agent:
         await self.start()

@@ -9,8 +9,6 @@ closes the connection before any other request is sent [ARC-AUTH-002].
 from __future__ import annotations
 
 import asyncio
-import itertools
-import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,8 +19,7 @@ from typing import Any
 from websockets.exceptions import InvalidHandshake, InvalidURI
 from websockets.http11 import Response as HttpResponse
 
-from aip.codec import dumps
-from aip.errors import AipError, Code, registry
+from aip.errors import AipError, Code
 from aip.identity.chain import ValidatedAgent
 from aip.identity.keys import SigningKey
 from aip.jsonrpc import (
@@ -33,14 +30,14 @@ from aip.jsonrpc import (
     Request,
     Response,
     decode_frame,
-    dispatch,
     error_frame,
 )
 from aip.sessions.binding import check_reply, message_ids, seal_message
 from aip.sessions.client import ClientHandshake
 from aip.sessions.proofs import CHALLENGE_SIZE
 from aip.sessions.server import AUTHENTICATE, HELLO
-from aip.transport.link import CLOSE_TIMEOUT, Link, dial
+from aip.transport.link import CLOSE_TIMEOUT, ConnectionLost, Link, dial
+from aip.transport.rpc import Incoming, Outgoing
 from aip.transport.tls import dial as tls_dial
 
 __all__ = [
@@ -48,11 +45,10 @@ __all__ = [
     "ConnectionLost",
     "Enrolled",
     "Session",
+    "authenticate",
     "connect",
     "open_session",
 ]
-
-logger = logging.getLogger("aip.client")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,21 +70,6 @@ class Enrolled:
     trust_bundle: list[str]
 
 
-class ConnectionLost(AipError):
-    """The connection closed, or could not be opened; pending calls fail with it."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(Code.INTERNAL_ERROR, message)
-
-
-def _remote_error(error: dict[str, Any]) -> AipError:
-    """The peer's error object as an AipError (unknown codes become InvalidAgentResponse)."""
-    raw = error["code"]
-    if raw in registry():
-        return AipError(Code(raw), str(error.get("message", "")), data=error.get("data"))
-    return AipError(Code.INVALID_AGENT_RESPONSE, "unregistered error code", data={"code": raw})
-
-
 class Session:
     """An open connection, authenticated once :func:`connect` returns it.
 
@@ -106,9 +87,9 @@ class Session:
         self._link: Link | None = None
         self._identity = identity
         self._methods = methods or {}
-        self._ids = itertools.count(1)
         self._message_ids = message_ids(secrets.token_hex(8))
-        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._outgoing = Outgoing()
+        self._incoming = Incoming()
         self._peer = ANONYMOUS
         self.aic: str | None = None
         self.server: ValidatedAgent | None = None
@@ -150,25 +131,7 @@ class Session:
         peer's error as :class:`AipError` (its registry code), ``TimeoutError``, or
         :class:`ConnectionLost`.
         """
-        link = self._link
-        if link is None or not link.is_open:
-            raise ConnectionLost("the connection is closed")
-        ident = next(self._ids)
-        frame: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": ident}
-        if params is not None:
-            frame["params"] = params
-        data = dumps(frame)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[ident] = future
-        try:
-            async with asyncio.timeout(timeout):
-                if link.paused:
-                    await link.writable()  # the peer is not reading: wait, bounded
-                if not link.send(data):
-                    raise ConnectionLost("the connection closed")
-                return await future
-        finally:
-            self._pending.pop(ident, None)
+        return await self._outgoing.call(self._link, method, params, timeout)
 
     # --- Endpoint (called by the link) ---------------------------------------------------------
 
@@ -181,36 +144,26 @@ class Session:
     def received(self, link: Link, message: str) -> None:
         frame = decode_frame(message)
         if isinstance(frame, Response):
-            future = self._pending.get(frame.id) if isinstance(frame.id, int) else None
-            if future is not None and not future.done():
-                if frame.error is None:
-                    future.set_result(frame.result)
-                else:
-                    future.set_exception(_remote_error(frame.error))
+            self._outgoing.answer(frame)  # an answer to no call of ours is dropped
         elif isinstance(frame, Request | Notification):
-            reply = self._serve(frame)
+            if self.server is None:  # [ARC-AUTH-001] only a proven peer is served
+                error = AipError(Code.AUTHENTICATION_REQUIRED, "the peer is not authenticated")
+                reply = error_frame(frame.id, error) if isinstance(frame, Request) else None
+            else:
+                reply = self._incoming.serve(link, self._methods, frame, self._peer)
             if reply is not None:
                 link.send(reply)
 
     def closed(self, link: Link, error: BaseException | None) -> None:
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(ConnectionLost("the connection closed"))
-
-    def _serve(self, frame: Request | Notification) -> bytes | None:
-        """Answer a request from the peer; a handler bug is logged and answered -32603."""
-        if self.server is None:  # [ARC-AUTH-001] only a proven peer is served
-            error = AipError(Code.AUTHENTICATION_REQUIRED, "the peer is not authenticated yet")
-            return error_frame(frame.id, error) if isinstance(frame, Request) else None
-        try:
-            return dispatch(self._methods, frame, self._peer)
-        except Exception:
-            logger.exception("method %r failed", frame.method)
-            if isinstance(frame, Request):
-                return error_frame(frame.id, (Code.INTERNAL_ERROR, "internal error", None))
-            return None
+        self._outgoing.fail_all()
+        self._incoming.cancel_all()
 
     # --- closing -----------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """True while calls can be sent (opened, and no close started or received)."""
+        return self._link is not None and self._link.is_open
 
     @property
     def close_code(self) -> int | None:
@@ -303,6 +256,22 @@ async def connect(
         session._authenticated(identity.aic, server)
         return session
     session = await open_session(url, identity, methods, timeout=timeout)
+    return await authenticate(session, url, identity, expected_server_aic, timeout=timeout)
+
+
+async def authenticate(
+    session: Session,
+    url: str,
+    identity: AgentIdentity,
+    expected_server_aic: str,
+    *,
+    timeout: float = 10.0,
+) -> Session:
+    """Run the in-band handshake (spec Part 7) on an open ``session`` and return it.
+
+    ``url`` is the audience named in the proof (the URL the server listens on); ``identity``
+    is the session's own.  Raises and closes like :func:`connect`.
+    """
     handshake = ClientHandshake(
         aic=identity.aic,
         key=identity.key,

@@ -199,6 +199,18 @@ class Node:
         """``ws://host:port`` (``wss://`` with ``tls``) clients connect to (IPv6 in brackets)."""
         return self._listener.url
 
+    @property
+    def listener(self) -> SessionListener:
+        """The node's listener (e.g. for :func:`aip.client.memory.connect_memory` in tests)."""
+        return self._listener
+
+    async def push(
+        self, aic: str, method: str, params: dict[str, Any] | None = None, *, timeout: float = 10.0
+    ) -> Any:
+        """Call ``method`` on the agent ``aic`` over its session with this node; see
+        :meth:`~aip.transport.listener.SessionListener.push` for what it raises."""
+        return await self._listener.push(aic, method, params, timeout=timeout)
+
     # --- methods -----------------------------------------------------------------------------
 
     def _is_revoked(self, serial: int) -> bool:

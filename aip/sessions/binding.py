@@ -12,9 +12,10 @@ Nothing here reads a clock or a random source: the caller passes ``now`` and mes
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from inspect import isawaitable
 from typing import Any
 
 from aip.errors import AipError, Code
@@ -93,7 +94,7 @@ def message_ids(prefix: str) -> Callable[[], str]:
     return lambda: f"{prefix}-{next(counter)}"
 
 
-SignedHandler = Callable[[dict[str, Any], Caller], dict[str, Any]]
+SignedHandler = Callable[[dict[str, Any], Caller], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +102,9 @@ class SignedMethod:
     """A method table entry that takes and answers signed messages (§7.6).
 
     ``handler(message, caller)`` gets the opened request message and returns the body of the
-    answer; the answer is sealed as ``aic`` with ``key`` and names the request in ``replyTo``.
-    ``clock`` and ``ids`` are the shell's: the time now, and a fresh message id per call.
+    answer (or an awaitable of it: an ``async def`` handler); the answer is sealed as ``aic``
+    with ``key`` and names the request in ``replyTo``.  ``clock`` and ``ids`` are the shell's:
+    the time now, and a fresh message id per call.
     """
 
     handler: SignedHandler
@@ -111,9 +113,21 @@ class SignedMethod:
     clock: Callable[[], datetime]
     ids: Callable[[], str]
 
-    def __call__(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        message = open_message(params, caller)
+    def __call__(
+        self, params: dict[str, Any], caller: Caller
+    ) -> dict[str, Any] | Awaitable[dict[str, Any]]:
+        message = open_message(params, caller)  # before the handler sees anything
         body = self.handler(message, caller)
+        if isawaitable(body):  # an async handler: sealed once it is done
+            return self._seal_later(message, body)
+        return self._seal(message, body)
+
+    async def _seal_later(
+        self, message: dict[str, Any], body: Awaitable[dict[str, Any]]
+    ) -> dict[str, Any]:
+        return self._seal(message, await body)
+
+    def _seal(self, message: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         body = {**body, "replyTo": message["id"]}
         reply = seal_message(body, aic=self.aic, key=self.key, now=self.clock(), ident=self.ids())
         return {MESSAGE: reply}

@@ -25,9 +25,19 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
-__all__ = ["CLOSE_TIMEOUT", "Endpoint", "Link", "dial"]
+from aip.errors import AipError, Code
+
+__all__ = ["CLOSE_TIMEOUT", "ConnectionLost", "Endpoint", "Link", "dial"]
 
 logger = logging.getLogger("aip.transport")
+
+
+class ConnectionLost(AipError):
+    """The connection closed, or could not be opened; calls pending on it fail with this."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Code.INTERNAL_ERROR, message)
+
 CLOSE_TIMEOUT = 5.0  # seconds the closing handshake may take before the TCP connection is cut
 
 
@@ -68,7 +78,7 @@ class Link(asyncio.Protocol):
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.done = asyncio.Event()  # set once the TCP connection is gone
         self.response: Response | None = None  # the server's answer to our opening request
-        self.is_open = False
+        self._up = False  # between the opening handshake and the TCP close
 
     # --- asyncio.Protocol ----------------------------------------------------------------------
 
@@ -88,7 +98,7 @@ class Link(asyncio.Protocol):
         return None  # let the transport close
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.is_open = False
+        self._up = False
         self._writable.set()  # wake writers: their send fails now
         if self._closer is not None:
             self._closer.cancel()
@@ -113,12 +123,17 @@ class Link(asyncio.Protocol):
 
     def send(self, message: bytes | str) -> bool:
         """Send one text message now; False when the link is not open (nothing is sent)."""
-        if not self.is_open or self.protocol.state is not State.OPEN:
+        if not self.is_open:
             return False
         data = message.encode() if isinstance(message, str) else message
         self.protocol.send_text(data)
         self._flush()
         return True
+
+    @property
+    def is_open(self) -> bool:
+        """True while messages may be sent: opened, and no close started or received."""
+        return self._up and self.protocol.state is State.OPEN
 
     @property
     def paused(self) -> bool:
@@ -178,7 +193,7 @@ class Link(asyncio.Protocol):
             self._expect_close()
 
     def _opened(self) -> None:
-        self.is_open = True
+        self._up = True
         if not self.ready.done():
             self.ready.set_result(None)
         self.endpoint.opened(self)
@@ -200,7 +215,7 @@ class Link(asyncio.Protocol):
             self.close(CloseCode.UNSUPPORTED_DATA, "binary messages are not accepted")
 
     def _deliver(self, data: bytes) -> None:
-        if not self.is_open:
+        if not self._up:
             return
         try:
             message = data.decode()

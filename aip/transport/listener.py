@@ -32,7 +32,6 @@ from aip.jsonrpc import (
     Request,
     Response,
     decode_frame,
-    dispatch,
     error_frame,
     result_frame,
 )
@@ -112,7 +111,7 @@ class SessionListener:
         self.host = host
         self.limits = limits or Limits()
         self._requested_port = port
-        self._methods = methods
+        self.methods = methods
         self._public = public_methods
         self._revoked = revoked
         self._public_urls = frozenset(public_urls)
@@ -259,6 +258,28 @@ class SessionListener:
             loop.call_soon(connection.end, Close(CloseCode.POLICY_VIOLATION, code))
         return len(ended)
 
+    async def push(
+        self, aic: str, method: str, params: dict[str, Any] | None = None, *, timeout: float = 10.0
+    ) -> Any:
+        """Call ``method`` on the client authenticated as ``aic`` (its newest session) and
+        return its result [SES-PSH-001].
+
+        Raises PEER_NOT_CONNECTED when no session of ``aic`` is open, the client's error as
+        :class:`AipError`, ``TimeoutError`` or ``ConnectionLost``.
+        """
+        sessions = [
+            c
+            for c in self.live
+            if c.handshake is not None
+            and c.handshake.state is State.AUTHENTICATED
+            and c.handshake.session_aic == aic
+            and c.link.is_open  # a closing session is no longer reachable
+        ]
+        if not sessions:
+            raise AipError(Code.PEER_NOT_CONNECTED, "no session of that AIC is open")
+        newest = max(sessions, key=lambda c: c.sequence)
+        return await newest.call(method, params, timeout)
+
     # --- receive path ------------------------------------------------------------------------
 
     def now(self) -> datetime:
@@ -290,9 +311,10 @@ class SessionListener:
     ) -> Outcome:
         """Answer one received text message on a connection in ``handshake``'s state.
 
-        Returns the frames to send (in order) and the close to perform after them, if any.
-        Never raises on peer input: bad frames get the error reply of :mod:`aip.jsonrpc`, a
-        handler bug gets -32603 and a log entry [SES-HSK-006].
+        Returns the frames to send (in order), the call to pass to the method table, the
+        answer to one of our requests, and the close to perform after them, if any.  Never
+        raises on peer input: bad frames get the error reply of :mod:`aip.jsonrpc`
+        [SES-HSK-006].
         """
         now = self.now()
         frame = decode_frame(message)
@@ -309,10 +331,10 @@ class SessionListener:
             return Outcome([])
         if isinstance(frame, ErrorReply):
             return Outcome([frame.to_bytes()])
-        if isinstance(frame, Response):
-            # This listener sends no requests yet: every response is unmatched [ARC-WS-002].
-            logger.debug("discarding a response to unknown id %r", frame.id)
-            return Outcome([])
+        if isinstance(frame, Response):  # an answer to a request we pushed [ARC-WS-002]
+            if handshake.state is not State.AUTHENTICATED:
+                return Outcome([])  # we push only to authenticated sessions
+            return Outcome([], answer=frame)
         outcome = self._effects(handshake, frame, handshake.handle(Input.TICK, now))
         if outcome.close is not None:
             return outcome
@@ -337,23 +359,12 @@ class SessionListener:
             elif isinstance(effect, Refuse) and isinstance(frame, Request):
                 out.frames.append(error_frame(answer, effect.error))
             elif isinstance(effect, Pass):
-                reply = self._dispatch(frame, handshake.caller)
-                if reply is not None:
-                    out.frames.append(reply)
+                out.call = frame  # for the method table, after the frames above
             elif isinstance(effect, Close):
                 out.close = effect
         if handshake.state is State.AUTHENTICATED and out.close is None:
             logger.debug("session %s", handshake.session_aic)
         return out
-
-    def _dispatch(self, frame: Request | Notification, caller: Caller) -> bytes | None:
-        try:
-            return dispatch(self._methods, frame, caller)
-        except Exception:
-            logger.exception("method %r failed", frame.method)
-            if isinstance(frame, Request):
-                return error_frame(frame.id, (Code.INTERNAL_ERROR, "internal error", None))
-            return None
 
     def wait(self, handshake: ServerHandshake, now: datetime, last: datetime) -> float:
         """Seconds until the next tick: handshake timeout or certificate expiry, or idleness."""
@@ -368,10 +379,13 @@ class SessionListener:
 
 @dataclass(slots=True)
 class Outcome:
-    """What one received message leads to: frames to send, then possibly a close."""
+    """What one received message leads to: frames to send, a call for the method table, an
+    answer to one of our own requests, or a close after the frames."""
 
     frames: list[bytes]
     close: Close | None = None
+    call: Request | Notification | None = None
+    answer: Response | None = None
 
 
 _INPUTS = {HELLO: Input.HELLO, AUTHENTICATE: Input.AUTHENTICATE}

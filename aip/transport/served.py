@@ -10,7 +10,8 @@ at the next deadline (handshake timeout, certificate expiry, idleness), never pe
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import itertools
+from typing import TYPE_CHECKING, Any
 
 from websockets.frames import CloseCode
 from websockets.http11 import Response
@@ -19,13 +20,17 @@ from aip.errors import AipError, Code
 from aip.identity.chain import ValidatedAgent
 from aip.ratelimit import TokenBucket
 from aip.sessions.server import Close, Input, ServerHandshake, State
-from aip.transport.link import Link
+from aip.transport.link import ConnectionLost, Link
+from aip.transport.rpc import Incoming, Outgoing
 from aip.transport.tls import SESSION_HEADER
 
 if TYPE_CHECKING:
     from aip.transport.listener import SessionListener
 
 __all__ = ["ServedConnection", "close_reason"]
+
+
+_sequence = itertools.count()
 
 
 def close_reason(code: Code) -> str:
@@ -43,7 +48,10 @@ class ServedConnection:
         now = listener.now()
         self.bucket: TokenBucket = listener.new_bucket(now)
         self.last = now
+        self.outgoing = Outgoing()  # our pushes to the client
+        self.incoming = Incoming()  # the client's calls to async handlers
         self._counted = False
+        self.sequence = -1
         self._peer: ValidatedAgent | AipError | None = None  # mTLS: the client's certificate
         loop = asyncio.get_running_loop()
         # The upgrade itself must also finish within the handshake timeout [SES-HSK-004].
@@ -68,6 +76,7 @@ class ServedConnection:
             link.close(CloseCode.POLICY_VIOLATION, close_reason(self._peer.code))
             return
         self._counted = True
+        self.sequence = next(_sequence)  # orders sessions: the newest one gets pushes
         listener.connections += 1
         listener.live.add(self)
         now = listener.now()
@@ -87,11 +96,29 @@ class ServedConnection:
         outcome = self.listener.handle_message(handshake, message, self.bucket)
         for frame in outcome.frames:
             link.send(frame)
+        if outcome.call is not None:
+            reply = self.incoming.serve(link, self.listener.methods, outcome.call, handshake.caller)
+            if reply is not None:
+                link.send(reply)
+        if outcome.answer is not None:
+            self.outgoing.answer(outcome.answer)
         if outcome.close is not None:
             self.end(outcome.close)
 
+    async def call(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
+        """Send a request to the authenticated client and wait for its answer (a push).
+
+        Raises the client's error, ``TimeoutError`` or
+        :class:`~aip.transport.link.ConnectionLost` [SES-PSH-001].
+        """
+        if self.handshake is None or self.handshake.state is not State.AUTHENTICATED:
+            raise ConnectionLost("no authenticated session on this connection")
+        return await self.outgoing.call(self.link, method, params, timeout)
+
     def closed(self, link: Link, error: BaseException | None) -> None:
         self._timer.cancel()
+        self.outgoing.fail_all()
+        self.incoming.cancel_all()
         if self._counted:
             self._counted = False
             self.listener.connections -= 1
