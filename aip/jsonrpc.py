@@ -76,6 +76,7 @@ _REQUEST_MEMBERS = frozenset({"jsonrpc", "method", "params", "id"})
 _RESPONSE_MEMBERS = frozenset({"jsonrpc", "result", "error", "id"})
 _ERROR_MEMBERS = frozenset({"code", "message", "data"})
 _ABSENT = object()
+_JSON_TYPES = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +300,7 @@ def dispatch(
         except AipError as exc:
             error = exc
         else:
-            if isawaitable(result):
+            if type(result) not in _JSON_TYPES and isawaitable(result):  # an async handler
                 return Pending(call, result)
             return result_frame(id_, result) if isinstance(call, Request) else None
     return error_frame(id_, error) if isinstance(call, Request) else None

@@ -118,7 +118,7 @@ class SignedMethod:
     ) -> dict[str, Any] | Awaitable[dict[str, Any]]:
         message = open_message(params, caller)  # before the handler sees anything
         body = self.handler(message, caller)
-        if isawaitable(body):  # an async handler: sealed once it is done
+        if type(body) is not dict and isawaitable(body):  # an async handler: sealed when done
             return self._seal_later(message, body)
         return self._seal(message, body)
 

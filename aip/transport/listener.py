@@ -335,9 +335,12 @@ class SessionListener:
             if handshake.state is not State.AUTHENTICATED:
                 return Outcome([])  # we push only to authenticated sessions
             return Outcome([], answer=frame)
-        outcome = self._effects(handshake, frame, handshake.handle(Input.TICK, now))
-        if outcome.close is not None:
-            return outcome
+        if handshake.state is not State.AUTHENTICATED or now > _expiry(handshake):
+            # Time may have run out since the connection's timer last fired: ask the table
+            # (a tick on a live authenticated session is a no-op, so it is skipped).
+            outcome = self._effects(handshake, frame, handshake.handle(Input.TICK, now))
+            if outcome.close is not None:
+                return outcome
         if isinstance(frame, Notification) and handshake.state is not State.AUTHENTICATED:
             return Outcome([])  # [ARC-AUTH-001] discarded, never acted on
         kind = _INPUTS.get(frame.method, Input.CALL) if isinstance(frame, Request) else Input.CALL
@@ -362,8 +365,6 @@ class SessionListener:
                 out.call = frame  # for the method table, after the frames above
             elif isinstance(effect, Close):
                 out.close = effect
-        if handshake.state is State.AUTHENTICATED and out.close is None:
-            logger.debug("session %s", handshake.session_aic)
         return out
 
     def wait(self, handshake: ServerHandshake, now: datetime, last: datetime) -> float:
@@ -389,3 +390,8 @@ class Outcome:
 
 
 _INPUTS = {HELLO: Input.HELLO, AUTHENTICATE: Input.AUTHENTICATE}
+
+
+def _expiry(handshake: ServerHandshake) -> datetime:
+    assert handshake.session_expires is not None  # set with the authenticated state
+    return handshake.session_expires
