@@ -147,3 +147,21 @@ def test_marker_text_inside_a_plain_key_file_does_not_make_it_encrypted() -> Non
     plain = keyfile.signing_key_to_pem(SigningKey(bytes(32)))
     noted = plain + b"# -----BEGIN ENCRYPTED PRIVATE KEY----- (a comment)\n"
     assert keyfile.signing_key_from_pem(noted).seed == bytes(32)
+
+
+def test_verification_without_the_direct_libsodium_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The public PyNaCl binding gives the same verdicts when libsodium is not reachable
+    directly (another PyNaCl layout)."""
+    from aip.identity import keys
+
+    key = SigningKey(b"\x07" * 32)
+    message = b"the same verdicts on both paths"
+    signature = key.sign(message)
+    for lib in (vars(keys)["_lib"], None):  # the direct path, then the public binding
+        monkeypatch.setattr(keys, "_lib", lib)
+        key.verify_key.verify(signature, message)
+        flipped = signature[:-1] + bytes([signature[-1] ^ 1])
+        for bad_signature, bad_message in ((flipped, message), (signature, message + b"!")):
+            with pytest.raises(IntegrityError) as caught:
+                key.verify_key.verify(bad_signature, bad_message)
+            assert caught.value.code is Code.SIGNATURE_INVALID
