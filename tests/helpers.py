@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from aip.errors import AipError, Code
+from aip.node import Node
 
 
 def code_of(fn: Any, *args: Any, **kw: Any) -> Code:
@@ -14,3 +18,16 @@ def code_of(fn: Any, *args: Any, **kw: Any) -> Code:
     with pytest.raises(AipError) as info:
         fn(*args, **kw)
     return info.value.code
+
+
+@contextlib.asynccontextmanager
+async def started(node: Node, wait: float = 5.0) -> AsyncIterator[Node]:
+    """Start ``node`` for the block and stop it afterwards (a no-op if the test stopped it),
+    each step bounded by ``wait`` seconds."""
+    async with asyncio.timeout(wait):
+        await node.start()
+    try:
+        yield node
+    finally:
+        async with asyncio.timeout(wait):
+            await node.stop()

@@ -37,6 +37,7 @@ from aip.node import Node
 from aip.node.atr import Enrollment
 from aip.node.datadir import DataDir
 from aip.node.operator import load_operator
+from tests.helpers import started
 from tests.pki_helpers import AIC, OTHER_AIC
 
 pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
@@ -49,14 +50,8 @@ _serials = itertools.count(7000)
 
 @pytest.fixture
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
-    async with asyncio.timeout(WAIT):
-        running = Node(tmp_path / "node", port=0)
-        await running.start()
-    try:
+    async with started(Node(tmp_path / "node", port=0), WAIT) as running:
         yield running
-    finally:
-        async with asyncio.timeout(WAIT):
-            await running.stop()
 
 
 def issued(

@@ -24,6 +24,7 @@ from aip.node import Node, NodeLimits
 from aip.transport.link import Link
 from aip.transport.listener import SessionListener
 from aip.transport.memory import MemoryLink, accept_memory, memory_pair
+from tests.helpers import started
 from tests.pki_helpers import AIC
 
 WAIT = 5.0
@@ -240,14 +241,8 @@ async def test_memory_link_offers_every_public_name_of_link() -> None:
 
 @pytest.fixture
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
-    running = Node(tmp_path / "node", port=0, limits=FAST)
-    async with asyncio.timeout(WAIT):
-        await running.start()
-    try:
+    async with started(Node(tmp_path / "node", port=0, limits=FAST), WAIT) as running:
         yield running
-    finally:
-        async with asyncio.timeout(WAIT):
-            await running.stop()
 
 
 _serials = iter(range(3000, 4000))

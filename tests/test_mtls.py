@@ -25,6 +25,7 @@ from aip.node import Node
 from aip.node.datadir import DataDir
 from aip.transport import tls
 from aip.transport.listener import SessionListener
+from tests.helpers import started
 from tests.pki_helpers import AIC, INTER_KEY, OTHER_AIC, ROOT_KEY, make_ca, reference_leaf
 from tests.test_session_wire import enrolled
 
@@ -38,14 +39,8 @@ _serials = iter(range(5000, 6000))
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
     """A wss:// node whose CA was created ten days ago, so certificates can lie in the past."""
     DataDir.open(tmp_path / "node", now=datetime.now(UTC) - timedelta(days=10)).close()
-    running = Node(tmp_path / "node", port=0, tls=True)
-    async with asyncio.timeout(WAIT):
-        await running.start()
-    try:
+    async with started(Node(tmp_path / "node", port=0, tls=True), WAIT) as running:
         yield running
-    finally:
-        async with asyncio.timeout(WAIT):
-            await running.stop()
 
 
 def issued(

@@ -28,6 +28,7 @@ from aip.identity.chain import validate_chain
 from aip.identity.keyfile import signing_key_from_pem
 from aip.models import NodeInfo
 from aip.node import DataDir, DataDirError, Node, NodeLimits
+from tests.helpers import started
 
 pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
 WAIT = 5.0  # seconds: the bound on every network wait
@@ -149,14 +150,8 @@ def test_write_atomic_keeps_the_old_file_on_failure(tmp_path: Path) -> None:
 
 @pytest.fixture
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
-    running = Node(tmp_path / "node", port=0)
-    async with asyncio.timeout(WAIT):
-        await running.start()
-    try:
+    async with started(Node(tmp_path / "node", port=0), WAIT) as running:
         yield running
-    finally:
-        async with asyncio.timeout(WAIT):
-            await running.stop()
 
 
 async def _call(ws: ClientConnection, frame: bytes | str) -> dict[str, Any]:

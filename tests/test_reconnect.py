@@ -18,6 +18,7 @@ from aip.errors import AipError, Code
 from aip.identity.certificates import Usage
 from aip.identity.keys import SigningKey
 from aip.node import Node
+from tests.helpers import started
 from tests.pki_helpers import AIC
 
 WAIT = 10.0
@@ -98,14 +99,8 @@ async def _forever() -> None:
 
 @pytest.fixture
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
-    running = Node(tmp_path / "node", port=0)
-    async with asyncio.timeout(WAIT):
-        await running.start()
-    try:
+    async with started(Node(tmp_path / "node", port=0), WAIT) as running:
         yield running
-    finally:
-        async with asyncio.timeout(WAIT):
-            await running.stop()  # a no-op when the test stopped it
 
 
 @pytest.fixture

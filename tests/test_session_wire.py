@@ -19,6 +19,7 @@ from aip.identity.certificates import Usage, certificate_pem, load_certificate
 from aip.identity.enrollment import build_csr
 from aip.identity.keys import SigningKey
 from aip.node import Node, NodeLimits
+from tests.helpers import started
 from tests.pki_helpers import AIC, make_ca
 
 pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
@@ -28,14 +29,9 @@ AGENT_KEY = SigningKey(b"\x77" * 32)
 
 @pytest.fixture
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
-    running = Node(tmp_path / "node", port=0, limits=NodeLimits(handshake_timeout_seconds=0.5))
-    async with asyncio.timeout(WAIT):
-        await running.start()
-    try:
+    limits = NodeLimits(handshake_timeout_seconds=0.5)
+    async with started(Node(tmp_path / "node", port=0, limits=limits), WAIT) as running:
         yield running
-    finally:
-        async with asyncio.timeout(WAIT):
-            await running.stop()
 
 
 _serials = iter(range(1000, 2000))
