@@ -14,11 +14,9 @@ Every failure prints one line ``aip <command>: <reason>`` on stderr and exits no
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import json
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from aip.cli_agent import (
     run_renew,
     run_revoke,
     run_token,
+    stop_on_signals,
     token_arguments,
     why,
 )
@@ -119,10 +118,7 @@ def _run_node(args: argparse.Namespace) -> int:
             print(f"url: {facts['url']}", flush=True)
 
     async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         node = Node(
             data,
             host=args.host,

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import secrets
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,16 @@ def why(exc: BaseException) -> str:
         return f"{exc.message} ({int(exc.code)} {exc.code.name})"
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM: long-running commands serve until it is set, then
+    shut down cleanly.  Call on the running event loop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def _data_dir(args: argparse.Namespace) -> Path:

@@ -11,13 +11,11 @@ handshake (``ws://``) or mTLS (``--tls``, ``wss://``).  It serves two demonstrat
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import signal
 from pathlib import Path
 from typing import Any
 
-from aip.cli_agent import fail, why
+from aip.cli_agent import fail, stop_on_signals, why
 
 __all__ = ["run_serve", "serve_arguments"]
 
@@ -52,10 +50,7 @@ def run_serve(args: argparse.Namespace) -> int:
         def whoami(params: dict[str, Any], caller: Caller) -> dict[str, Any]:
             return {"you": caller.aic, "me": agent.aic}
 
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         async with agent:
             facts = {"aic": agent.aic, "url": agent.url}
             if args.json:
