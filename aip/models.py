@@ -76,6 +76,24 @@ class Implementation(BaseModel):
     version: str
 
 
+class NodeInfoTransport(BaseModel):
+    """How the node is reached [SES-TLS-009]."""
+
+    model_config = ConfigDict(extra="allow", title="NodeInfoTransport")
+
+    tls: bool = Field(description="True when the node serves wss:// in mTLS mode (Part 7 §7.4)")
+
+
+class NodeInfoFeatures(BaseModel):
+    """Optional behaviours the node has switched on."""
+
+    model_config = ConfigDict(extra="allow", title="NodeInfoFeatures")
+
+    devEnrollment: bool = Field(
+        description="Development mode: local agents enroll without a token [IDN-ENR-009]"
+    )
+
+
 class NodeInfo(BaseModel):
     """The result of ``node.info`` [ARC-NODE-001]; clients ignore members they do not know."""
 
@@ -93,6 +111,8 @@ class NodeInfo(BaseModel):
         description="PEM chain: the node's serverAuth certificate, then its issuer"
     )
     limits: NodeInfoLimits
+    transport: NodeInfoTransport | None = None
+    features: NodeInfoFeatures | None = None
     methods: list[str] = Field(description="Methods this node serves")
 
 
