@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,3 +32,14 @@ async def started(node: Node, wait: float = 5.0) -> AsyncIterator[Node]:
     finally:
         async with asyncio.timeout(wait):
             await node.stop()
+
+
+async def aip(*args: str) -> tuple[int, str, str]:
+    """Run ``aip <args>`` in a subprocess; return its exit status, stdout and stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aip.cli", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()

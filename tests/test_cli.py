@@ -16,6 +16,7 @@ from websockets.asyncio.client import connect
 
 from aip import cli
 from aip.errors import Code
+from tests.helpers import aip
 
 WAIT = 10.0  # seconds: bound on process start-up, replies and exit
 
@@ -158,15 +159,6 @@ def test_plugins_skip_only_missing_modules(
     assert info.value.name == "aip_missing_dependency_xyz"
 
 
-async def _aip(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "aip.cli", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
 
 async def test_operator_token_agent_enroll_and_call(tmp_path: Path) -> None:
     data = tmp_path / "node"
@@ -177,12 +169,12 @@ async def test_operator_token_agent_enroll_and_call(tmp_path: Path) -> None:
             (line,) = await _read_lines(proc, 1)
             facts = orjson.loads(line)
             url, node_aic = facts["url"], facts["nodeAic"]
-            code, token, err = await _aip(
+            code, token, err = await aip(
                 "token", "--data", str(data), "--node", url, "--aic", agent_aic
             )
             assert code == 0, err
             identity = tmp_path / "agent"
-            code, out, err = await _aip(
+            code, out, err = await aip(
                 "enroll", "--node", url, "--token", token.strip(), "--aic", agent_aic,
                 "--identity", str(identity), "--ca-fingerprint", facts["caFingerprint"],
                 "--node-aic", node_aic, "--json",
@@ -190,21 +182,21 @@ async def test_operator_token_agent_enroll_and_call(tmp_path: Path) -> None:
             assert code == 0, err
             assert orjson.loads(out)["aic"] == agent_aic
             assert (identity / "agent.key").stat().st_mode & 0o077 == 0
-            code, out, err = await _aip(
+            code, out, err = await aip(
                 "call", "node.info", "--identity", str(identity), "--node", url,
                 "--node-aic", node_aic,
             )
             assert code == 0, err
             assert orjson.loads(out)["nodeAic"] == node_aic
             # an agent is not the operator: no tokens for it [ARC-AUTH-001]
-            code, out, err = await _aip(
+            code, out, err = await aip(
                 "call", "atr.issueToken", '{"aic": "' + agent_aic + '"}', "--identity",
                 str(identity), "--node", url, "--node-aic", node_aic,
             )
             assert code == 1
             assert str(int(Code.AUTHORIZATION_FAILED)) in err
             # the token was used: a second enrollment is refused with its code
-            code, out, err = await _aip(
+            code, out, err = await aip(
                 "enroll", "--node", url, "--token", token.strip(), "--aic", agent_aic,
                 "--identity", str(tmp_path / "again"), "--ca-fingerprint", facts["caFingerprint"],
                 "--node-aic", node_aic,

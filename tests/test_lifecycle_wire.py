@@ -37,7 +37,7 @@ from aip.node import Node
 from aip.node.atr import Enrollment
 from aip.node.datadir import DataDir
 from aip.node.operator import load_operator
-from tests.helpers import started
+from tests.helpers import aip, started
 from tests.pki_helpers import AIC, OTHER_AIC
 
 pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
@@ -365,15 +365,6 @@ def test_dev_mode_is_for_loopback_only(tmp_path: Path, host: str, urls: tuple[st
 # --- the command line ----------------------------------------------------------------------------
 
 
-async def _aip(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "aip.cli", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
 
 async def test_cli_renew_and_revoke(node: Node, tmp_path: Path) -> None:
     agent = tmp_path / "agent"
@@ -383,34 +374,34 @@ async def test_cli_renew_and_revoke(node: Node, tmp_path: Path) -> None:
     at = ("--node", node.url, "--node-aic", str(node.identity.aic))
     as_operator = ("--data", str(node.data_path), "--node", node.url)
     async with asyncio.timeout(6 * WAIT):
-        code, out, err = await _aip("renew", "--identity", str(agent), *at, "--json")
+        code, out, err = await aip("renew", "--identity", str(agent), *at, "--json")
         assert code == 0, err
         renewed = json.loads(out)["renewed"]
         new_client = int(renewed["clientAuth"]["serial"])
         new_server = int(renewed["serverAuth"]["serial"])
         assert serial_of(load_identity(agent)) == new_client != serial_of(client)
         assert serial_of(read_chain(agent, "serverAuth") or []) == new_server != serial_of(server)
-        code, _, err = await _aip("renew", "--identity", str(agent), *at)
+        code, _, err = await aip("renew", "--identity", str(agent), *at)
         assert code == 1
         assert str(int(Code.RENEWAL_NOT_DUE)) in err
-        code, out, err = await _aip(
+        code, out, err = await aip(
             "revoke", "--serial", str(new_server), "--reason", "keyCompromise", *as_operator,
             "--json",
         )
         assert code == 0, err
         assert json.loads(out)["reason"] == 1
         again = ("--serial", str(new_server), "--reason", "0")
-        code, _, err = await _aip("revoke", *again, *as_operator)
+        code, _, err = await aip("revoke", *again, *as_operator)
         assert code == 1
         assert str(int(Code.ALREADY_REVOKED)) in err
-        code, out, err = await _aip("revoke", "--reason", "0", "--identity", str(agent), *at)
+        code, out, err = await aip("revoke", "--reason", "0", "--identity", str(agent), *at)
         assert code == 0, err  # all it holds; the revoked serverAuth one is said to be so
         assert f"{new_server} already revoked" in out
         assert new_client in node.identity.ca.state.revoked
-        code, _, err = await _aip("call", "node.info", "--identity", str(agent), *at)
+        code, _, err = await aip("call", "node.info", "--identity", str(agent), *at)
         assert code == 1
         assert str(int(Code.CERTIFICATE_REVOKED)) in err
-        code, _, err = await _aip(
+        code, _, err = await aip(
             "enroll", "--aic", DEV_AIC, "--identity", str(tmp_path / "dev-agent"), *at,
             "--ca-fingerprint", node.identity.ca_fingerprint,
         )
@@ -430,12 +421,12 @@ async def test_cli_dev_node_enrolls_without_a_token(tmp_path: Path) -> None:
             facts = json.loads(await proc.stdout.readline())
             at = ("--node", facts["url"], "--node-aic", facts["nodeAic"])
             agent = tmp_path / "agent"
-            code, out, err = await _aip(
+            code, out, err = await aip(
                 "enroll", "--aic", DEV_AIC, "--identity", str(agent), *at,
                 "--ca-fingerprint", facts["caFingerprint"],
             )
             assert code == 0, err
-            code, out, err = await _aip("call", "node.info", "--identity", str(agent), *at)
+            code, out, err = await aip("call", "node.info", "--identity", str(agent), *at)
             assert code == 0, err
             assert json.loads(out)["features"] == {"devEnrollment": True}
         finally:

@@ -12,25 +12,13 @@ import orjson
 import pytest
 
 from aip.errors import Code
+from tests.helpers import aip
 
 pytestmark = pytest.mark.network  # real sockets on 127.0.0.1
 WAIT = 30.0  # seconds: the whole walk-through, processes started one after another
 ALICE = "1.2.156.3088.1.1.34C2.478BDF.3GF546.0JU4"
 BOB = "1.2.156.3088.1.1.34C2.478BDF.1.0000"
 
-
-async def _aip(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aip.cli",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def _daemon(*args: str) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
@@ -66,11 +54,11 @@ async def test_two_agents_one_calls_the_other(tmp_path: Path) -> None:
         try:
             url, node_aic, pin = facts["url"], facts["nodeAic"], facts["caFingerprint"]
             for aic, name in ((ALICE, "alice"), (BOB, "bob")):
-                code, token, err = await _aip(
+                code, token, err = await aip(
                     "token", "--data", str(data), "--aic", aic, "--node", url
                 )
                 assert code == 0, err
-                code, _, err = await _aip(
+                code, _, err = await aip(
                     "enroll",
                     "--node",
                     url,
@@ -92,7 +80,7 @@ async def test_two_agents_one_calls_the_other(tmp_path: Path) -> None:
             assert bob["aic"] == BOB
             alice_calls = ("--identity", str(tmp_path / "alice"), "--peer", bob["url"])
             # signed both ways: Bob saw Alice's proven AIC; Alice checked Bob's signed answer
-            code, out, err = await _aip(
+            code, out, err = await aip(
                 "call",
                 "demo.echo",
                 '{"text": "hello"}',
@@ -108,11 +96,11 @@ async def test_two_agents_one_calls_the_other(tmp_path: Path) -> None:
                 "hello",
                 ALICE,
             )
-            code, out, err = await _aip("call", "demo.whoami", *alice_calls, "--peer-aic", BOB)
+            code, out, err = await aip("call", "demo.whoami", *alice_calls, "--peer-aic", BOB)
             assert code == 0, err
             assert orjson.loads(out) == {"you": ALICE, "me": BOB}
             # Alice expecting someone else at Bob's address refuses to talk [ARC-AUTH-002]
-            code, _, err = await _aip("call", "demo.whoami", *alice_calls, "--peer-aic", ALICE)
+            code, _, err = await aip("call", "demo.whoami", *alice_calls, "--peer-aic", ALICE)
             assert code == 1
             assert str(int(Code.PEER_AIC_MISMATCH)) in err
         finally:
