@@ -434,3 +434,23 @@ async def test_cli_dev_node_enrolls_without_a_token(tmp_path: Path) -> None:
             _, banner = await proc.communicate()
     assert proc.returncode == 0
     assert b"DEVELOPMENT MODE: any local agent is enrolled without a token" in banner
+
+
+async def test_a_revoked_operator_gets_a_new_key_on_the_next_start(tmp_path: Path) -> None:
+    """Revoking the operator's own certificate (say, for key compromise) does not lock the
+    operator out: the next start issues a certificate over a fresh key."""
+    data = tmp_path / "node"
+    async with started(Node(data, port=0), WAIT) as node:
+        before = load_operator(data)
+        serial = serial_of(before)
+        async with await session_of(node, before) as session:
+            await revoke(session, serial, RevocationReason.KEY_COMPROMISE)
+    async with started(Node(data, port=0), WAIT) as node:
+        after = load_operator(data)
+        assert serial_of(after) != serial
+        assert after.key.verify_key != before.key.verify_key  # the old key is retired
+        assert after.aic == before.aic
+        async with await session_of(node, after) as session:  # the operator is back
+            token = await session.call("atr.issueToken", {"aic": AIC})
+            assert token["token"].startswith("aipt1.")
+        assert await refused(session_of(node, before)) is Code.CERTIFICATE_REVOKED

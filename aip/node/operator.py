@@ -40,24 +40,33 @@ def _files(root: Path) -> tuple[Path, Path]:
 def ensure_operator(data: DataDir, now: datetime) -> str:
     """Create or refresh the operator identity in ``data``; return the operator AIC.
 
-    A certificate within the CA's renewal window (or missing) is re-issued over the same key;
-    the CA state is saved before the certificate file is written.  Raises ``OSError``.
+    A certificate within the CA's renewal window (or missing) is re-issued over the same key; a
+    revoked one (the operator revoked it, e.g. for key compromise) is replaced with a new key,
+    so revoking it never locks the operator out for good.  The key file is written first and
+    the CA state is saved before the certificate file, so a crash leaves a state the next start
+    repairs.  Raises ``OSError``.
     """
     identity = data.identity
     salt = bytes.fromhex((data.path / "keys" / "registry.salt").read_text().strip())
     aic = str(derive_entity(ontology_of(identity.aic, salt), OPERATOR_ENTITY, salt))
     key_file, cert_file = _files(data.path)
-    if key_file.exists():
-        key = signing_key_from_pem(key_file.read_bytes())
-    else:
-        key = SigningKey(secrets.token_bytes(32))
-        write_atomic(key_file, signing_key_to_pem(key), 0o600)
     ca = identity.ca
-    window = timedelta(days=ca.state.renewal_window_days)
+    info = None
     if cert_file.exists():
         info = inspect_agent_certificate(load_certificates(cert_file.read_bytes())[0])
-        if info.key == key.verify_key and info.aic == aic and now < info.not_after - window:
-            return aic
+    if key_file.exists() and not (info is not None and info.serial in ca.state.revoked):
+        key = signing_key_from_pem(key_file.read_bytes())
+    else:  # first start, or the operator's certificate was revoked: a new key, written first
+        key = SigningKey(secrets.token_bytes(32))
+        write_atomic(key_file, signing_key_to_pem(key), 0o600)
+    window = timedelta(days=ca.state.renewal_window_days)
+    if (
+        info is not None
+        and info.key == key.verify_key
+        and info.aic == aic
+        and now < info.not_after - window
+    ):
+        return aic
     cert = ca.issue(aic, key.verify_key, Usage.CLIENT, now, secrets.randbelow(MAX_SERIAL) + 1)
     data.save_ca_state()
     write_atomic(cert_file, certificate_pem(cert) + ca.chain_pem())
