@@ -293,3 +293,25 @@ def test_ca_enroll_is_all_or_nothing() -> None:  # [IDN-ENR-006]
 def test_enrollment_error_type() -> None:
     with pytest.raises(EnrollmentError):
         book_with_token().check("nope", CSR, NOW, BOTH)
+
+
+def test_the_same_request_again_is_recognised_until_the_token_expires() -> None:  # [IDN-ENR-011]
+    ca = make_ca()
+    token = ca.issue_token(AIC, SECRET, NOW)
+    at = NOW + timedelta(hours=3)
+    first = ca.enroll(token, CSR, at, [Usage.CLIENT, Usage.SERVER], [100, 101])
+    book = ca.state.tokens
+    assert book.replay(token, CSR, at, [Usage.SERVER, Usage.CLIENT]) == (100, 101)
+    again = ca.enroll(token, CSR, at, [Usage.CLIENT, Usage.SERVER], [102, 103])
+    assert [c.serial_number for c in again] == [c.serial_number for c in first]
+    assert sorted(ca.state.issued) == [100, 101]  # nothing new
+    expires = NOW + DEFAULT_TOKEN_TTL
+    assert book.replay(token, CSR, expires, [Usage.CLIENT, Usage.SERVER]) is None
+    assert book.replay(token, CSR, at, [Usage.CLIENT]) is None  # other usages
+    assert book.replay(token, b"junk", at, [Usage.CLIENT, Usage.SERVER]) is None
+    assert book.replay("aipt1.x", CSR, at, [Usage.CLIENT, Usage.SERVER]) is None
+    # the request survives a save and a load; records written before it load as before
+    listed = book.to_list()
+    assert TokenBook.from_list(listed) == book
+    old = [{k: v for k, v in item.items() if k not in ("request", "serials")} for item in listed]
+    assert TokenBook.from_list(old).replay(token, CSR, at, [Usage.CLIENT, Usage.SERVER]) is None

@@ -276,3 +276,30 @@ async def test_malformed_hello_and_garbage_are_coded_and_rate_limited(tmp_path: 
             reply = json.loads(await ws.recv())
             assert reply["id"] == 2
             assert reply["error"]["code"] == Code.CALLER_RATE_LIMITED
+
+
+async def test_the_same_enrollment_again_gets_the_same_certificates(node: Node) -> None:
+    """An agent whose answer was lost sends the same request again [IDN-ENR-011]."""
+    token = node.enrollment.issue_token(OTHER_AIC)
+    key, both = SigningKey(b"\x79" * 32), (Usage.CLIENT, Usage.SERVER)
+    async with asyncio.timeout(WAIT):
+        first = await enroll(node.url, token, OTHER_AIC, key, usages=both)
+        issued = set(node.identity.ca.state.issued)
+        again = await enroll(node.url, token, OTHER_AIC, key, usages=both)
+        assert again.chains == first.chains
+        assert set(node.identity.ca.state.issued) == issued  # nothing new was issued
+        for other_key, usages in ((SigningKey(b"\x7a" * 32), both), (key, (Usage.CLIENT,))):
+            with pytest.raises(AipError) as used:  # another request: the token is spent
+                await enroll(node.url, token, OTHER_AIC, other_key, usages=usages)
+            assert used.value.code is Code.ENROLLMENT_TOKEN_USED
+    await node.stop()  # what makes a request "the same" is on disk too
+    async with asyncio.timeout(WAIT), Node(node.data_path, port=0) as restarted:
+        after = await enroll(restarted.url, token, OTHER_AIC, key, usages=both)
+        assert after.chains == first.chains
+        ca = restarted.identity.ca
+        serial = load_certificate(first.chains["clientAuth"][0]).serial_number
+        ca.revoke(serial, 1, datetime.now(UTC))  # revoked since: no longer handed out again
+        with pytest.raises(AipError) as revoked:
+            await enroll(restarted.url, token, OTHER_AIC, key, usages=both)
+        assert revoked.value.code is Code.ENROLLMENT_TOKEN_USED
+    await node.start()  # for the fixture's stop

@@ -355,10 +355,15 @@ class DomainCA:
 
         ``serials`` pairs with the usages in the order (clientAuth, serverAuth).  Nothing
         changes unless every certificate can be issued; then the token is consumed
-        [IDN-ENR-006].  Raises
+        [IDN-ENR-006].  The same request again (same token, CSR bytes and usages, the token not
+        yet expired) gets the certificates already issued, and nothing changes: an answer lost
+        on the way never costs the agent its token [IDN-ENR-011].  Raises
         what :meth:`TokenBook.check` and :meth:`issue` raise, and SERIAL_INVALID if the number
         of serials differs from the number of usages.
         """
+        again = self._replayed(token_text, csr, now, usages)
+        if again is not None:  # the same request after a lost answer: the same answer
+            return again
         grant = self.state.tokens.check(token_text, csr, now, usages)
         if not isinstance(serials, Sequence) or len(serials) != len(grant.usages):
             raise _fail(Code.SERIAL_INVALID, "give one serial number per usage")
@@ -379,10 +384,27 @@ class DomainCA:
                 )
             )
             taken.add(serial)
-        self.state.tokens.consume(grant, now)
+        self.state.tokens.consume(grant, now, tuple(cert.serial_number for cert in certs))
         for cert in certs:
             self.state.issued[cert.serial_number] = IssuedRecord.of(cert)
         return tuple(certs)
+
+    def _replayed(
+        self,
+        token_text: str,
+        csr: bytes | str,
+        now: datetime,
+        usages: Usage | Sequence[Usage],
+    ) -> tuple[x509.Certificate, ...] | None:
+        """The certificates a used token was answered with, when this is the same request
+        again and none of them was revoked since [IDN-ENR-011]; else None."""
+        serials = self.state.tokens.replay(token_text, csr, now, usages)
+        if not serials:
+            return None
+        records = [self.state.issued.get(serial) for serial in serials]
+        if any(r is None or r.serial in self.state.revoked for r in records):
+            return None
+        return tuple(load_certificate(r.der) for r in records if r is not None)
 
     # --- renewal, rotation, revocation -------------------------------------------------------
 

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from aip.errors import AicError, Code, EnrollmentError, IntegrityError
+from aip.errors import AicError, AipError, Code, EnrollmentError, IntegrityError
 from aip.identity.aic import parse_aic
 from aip.identity.certificates import Usage, format_utc, parse_utc, require_utc
 from aip.identity.keys import SigningKey, VerifyKey, b64url_decode, b64url_encode
@@ -203,28 +203,44 @@ class TokenRecord:
     issued_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    request: str | None = None  # fingerprint of the redeeming request [IDN-ENR-011]
+    serials: tuple[int, ...] = ()  # what that redemption issued, in usage order
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (times as RFC 3339 UTC)."""
-        return {
+        out: dict[str, Any] = {
             "token_id": self.token_id,
             "aic": self.aic,
             "issued_at": format_utc(self.issued_at),
             "expires_at": format_utc(self.expires_at),
             "used_at": None if self.used_at is None else format_utc(self.used_at),
         }
+        if self.request is not None:
+            out["request"] = self.request
+            out["serials"] = [str(serial) for serial in self.serials]  # up to 159 bits
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TokenRecord:
-        """Inverse of :meth:`to_dict`.  Raises ``KeyError``/``ValueError`` on a bad dict."""
-        used = data["used_at"]
+        """Inverse of :meth:`to_dict` (records written before IDN-ENR-011 have no request).
+        Raises ``KeyError``/``ValueError`` on a bad dict."""
+        used, request = data["used_at"], data.get("request")
         return cls(
             token_id=str(data["token_id"]),
             aic=str(data["aic"]),
             issued_at=parse_utc(data["issued_at"]),
             expires_at=parse_utc(data["expires_at"]),
             used_at=None if used is None else parse_utc(used),
+            request=None if request is None else str(request),
+            serials=tuple(int(serial) for serial in data.get("serials", ())),
         )
+
+
+def request_fingerprint(csr_der: bytes, usages: tuple[Usage, ...]) -> str:
+    """What identifies one redemption request: the CSR's DER and the usages asked for."""
+    digest = hashlib.sha256(csr_der)
+    digest.update(",".join(usages).encode("ascii"))
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,8 +317,11 @@ class TokenBook:
             raise _fail(Code.ENROLLMENT_AIC_MISMATCH, "the CSR names another AIC than the token")
         return EnrollmentGrant(record.token_id, record.aic, request.key, wanted, request.der)
 
-    def consume(self, grant: EnrollmentGrant, now: datetime) -> None:
-        """Mark the token of ``grant`` used at ``now`` [IDN-ENR-006].
+    def consume(
+        self, grant: EnrollmentGrant, now: datetime, serials: tuple[int, ...] = ()
+    ) -> None:
+        """Mark the token of ``grant`` used at ``now`` [IDN-ENR-006], remembering the request
+        and the ``serials`` it was answered with [IDN-ENR-011].
 
         Raises ENROLLMENT_TOKEN_UNKNOWN / ENROLLMENT_TOKEN_USED if it vanished or was consumed
         since :meth:`check` (a second redemption racing the first).
@@ -312,7 +331,34 @@ class TokenBook:
             raise _fail(Code.ENROLLMENT_TOKEN_UNKNOWN, "not an enrollment token of this CA")
         if record.used_at is not None:
             raise _fail(Code.ENROLLMENT_TOKEN_USED, "the enrollment token was already used")
-        self.records[grant.token_id] = replace(record, used_at=require_utc(now))
+        self.records[grant.token_id] = replace(
+            record,
+            used_at=require_utc(now),
+            request=request_fingerprint(grant.csr_der, grant.usages),
+            serials=serials,
+        )
+
+    def replay(
+        self, token_text: str, csr: bytes | str, now: datetime, usages: Usage | Iterable[Usage]
+    ) -> tuple[int, ...] | None:
+        """The serials a used token was answered with, when this is the very same request
+        again (same CSR bytes, same usages) before the token expires; else None [IDN-ENR-011].
+
+        Never raises: anything else is left to :meth:`check` to refuse with its code.
+        """
+        try:
+            wanted = normalise_usages(usages)
+            record = self.records.get(token_id_of(_secret_of(token_text)))
+            if record is None or record.used_at is None or record.request is None:
+                return None
+            if require_utc(now) >= record.expires_at:
+                return None
+            request = parse_csr(csr)
+        except (AipError, ValueError):
+            return None
+        if request_fingerprint(request.der, wanted) != record.request:
+            return None
+        return record.serials
 
     def redeem(
         self,

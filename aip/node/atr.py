@@ -5,7 +5,8 @@ before any session, since the token is its credential; ``atr.renew`` and ``atr.r
 certificate on for an authenticated session; ``atr.revocationList`` publishes the signed list to
 anyone.  Every change to the CA is written to disk before it is acknowledged, and rolled back in
 memory if that write fails, so an answer a caller receives is never lost and a failure never
-burns a token [IDN-ENR-006] [IDN-REN-010] [IDN-REV-013].
+burns a token [IDN-ENR-006] [IDN-REN-010] [IDN-REV-013]; an enrollment answer lost on the way is
+given again to the same request [IDN-ENR-011].
 
 Development mode (off unless the node is started with it) enrolls a local agent without a
 token [IDN-ENR-008] [IDN-ENR-009] [IDN-ENR-010].
