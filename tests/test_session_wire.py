@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection
@@ -303,3 +304,33 @@ async def test_the_same_enrollment_again_gets_the_same_certificates(node: Node) 
             await enroll(restarted.url, token, OTHER_AIC, key, usages=both)
         assert revoked.value.code is Code.ENROLLMENT_TOKEN_USED
     await node.start()  # for the fixture's stop
+
+
+async def test_an_enrollment_answer_lost_on_the_way_is_fetched_again(node: Node) -> None:
+    """The node issues, the connection drops before the answer leaves; the SDK sends the same
+    request once more and gets the same certificates [IDN-ENR-011]."""
+    real = node.listener.methods["atr.enroll"]
+    calls: list[str] = []
+
+    def issue_then_drop(params: dict[str, Any], caller: Any) -> Any:
+        result = real(params, caller)  # issued and on disk...
+        calls.append("enrolled")
+        if len(calls) == 1:  # ...but this first answer never arrives
+            for connection in list(node.listener.served):
+                connection.link.abort()
+        return result
+
+    node.listener.methods["atr.enroll"] = issue_then_drop
+    token, key = node.enrollment.issue_token(OTHER_AIC), SigningKey(b"\x7b" * 32)
+    async with asyncio.timeout(WAIT):
+        done = await enroll(
+            node.url, token, OTHER_AIC, key, usages=(Usage.CLIENT, Usage.SERVER),
+            node_aic=str(node.identity.aic), ca_fingerprint=node.identity.ca_fingerprint,
+        )  # fmt: skip
+    assert calls == ["enrolled", "enrolled"]
+    serials = {load_certificate(chain[0]).serial_number for chain in done.chains.values()}
+    mine = {s for s, r in node.identity.ca.state.issued.items() if r.info.aic == OTHER_AIC}
+    assert serials == mine  # the retry issued nothing new: one clientAuth, one serverAuth
+    node_aic = str(node.identity.aic)
+    async with asyncio.timeout(WAIT), await connect(node.url, done.identity, node_aic) as session:
+        assert session.aic == OTHER_AIC  # the certificates work

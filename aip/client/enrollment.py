@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aip.client.session import AgentIdentity, Enrolled, Session, open_session
+from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session, open_session
 from aip.errors import AipError, Code
 from aip.identity.aic import parse_aic
 from aip.identity.certificates import Usage, certificate_der, load_certificates
@@ -27,6 +27,8 @@ from aip.sessions.proofs import CHALLENGE_SIZE
 from aip.sessions.server import HELLO
 
 __all__ = ["checked_chain", "enroll", "fingerprint"]
+
+_ATTEMPTS = 2  # the request, and once more if the connection was lost before the answer
 
 
 def _bad_answer(why: str) -> AipError:
@@ -77,6 +79,10 @@ async def enroll(
     returned certificate must validate under the root for its usage, name ``aic`` and carry
     ``key``; the result's ``identity`` holds the clientAuth chain, ready for ``connect``.
 
+    A connection lost before the answer arrives is retried once with the same request, which
+    the node answers with the certificates it may already have issued (IDN-ENR-011); each
+    attempt is bounded by ``timeout``.
+
     Raises the node's refusal (Part 6 codes; -32602 for a missing token at a node not in
     development mode), the handshake's codes, CERTIFICATE_CHAIN_INVALID for another root,
     :class:`~aip.client.session.ConnectionLost`; ``ValueError`` if only one pin is given.
@@ -89,12 +95,21 @@ async def enroll(
     }
     if token is not None:
         params["token"] = token
-    async with await open_session(url, timeout=timeout) as session:
-        if node_aic is not None and ca_fingerprint is not None:
-            await _check_node(
-                session, url, aic, key, node_aic=node_aic, pinned=ca_fingerprint, timeout=timeout
-            )
-        result = await session.call(ENROLL_METHOD, params, timeout=timeout)
+    for attempt in range(_ATTEMPTS):
+        try:
+            async with await open_session(url, timeout=timeout) as session:
+                if node_aic is not None and ca_fingerprint is not None:
+                    await _check_node(
+                        session, url, aic, key, node_aic=node_aic, pinned=ca_fingerprint,
+                        timeout=timeout,
+                    )  # fmt: skip
+                result = await session.call(ENROLL_METHOD, params, timeout=timeout)
+            break
+        except ConnectionLost:
+            # The node may have issued before the answer was lost: the very same request again
+            # gets the same certificates, not a refusal [IDN-ENR-011].
+            if attempt == _ATTEMPTS - 1:
+                raise
     try:
         bundle = [str(pem) for pem in result["trustBundle"]]
     except (KeyError, TypeError) as exc:
