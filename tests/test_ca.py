@@ -362,8 +362,11 @@ def test_renewal_window() -> None:  # [IDN-REN-001]
     renewed = ca.renew(current, csr, opened, 20)
     assert renewed.serial_number == 20
     assert ca.renew(renewed, csr, opened, 21, force=True).serial_number == 21
-    # [IDN-REN-006] the older certificate has a successor: it cannot branch the lineage
-    assert code_of(ca.renew, current, csr, opened, 22, force=True) is (
+    # [IDN-REN-011] the older certificate has a successor: the same request gets it again...
+    assert ca.renew(current, csr, opened, 22, force=True).serial_number == 20
+    assert 22 not in ca.state.issued
+    # ...and [IDN-REN-006] a request for another key cannot branch the lineage
+    assert code_of(ca.renew, current, build_csr(NEW_KEY, AIC), opened, 22, force=True) is (
         Code.CERTIFICATE_SUPERSEDED
     )
     wide = make_ca(renewal_window_days=60)
@@ -419,8 +422,10 @@ def test_key_rotation() -> None:  # [IDN-ROT-001] [IDN-ROT-003]
     new = ca.renew(current, csr, DUE, 20, rotation_signature=good)
     assert inspect_agent_certificate(new).key == NEW_KEY.verify_key
     assert ca.state.revocation(10) == RevocationEntry(10, DUE, RevocationReason.SUPERSEDED)
-    # the superseded certificate can be neither renewed nor rotated again
-    assert code_of(ca.renew, current, csr, DUE, 21, rotation_signature=good) is (
+    # the same rotation again gets the same certificate [IDN-REN-011]; the superseded
+    # certificate can be neither renewed over its old key nor rotated to another one
+    assert ca.renew(current, csr, DUE, 21, rotation_signature=good) == new
+    assert code_of(ca.renew, current, build_csr(AGENT_KEY, AIC), DUE, 21) is (
         Code.CERTIFICATE_REVOKED
     )
     to_ca_key = build_csr(INTER_KEY, AIC)

@@ -98,8 +98,13 @@ async def test_renew_keeps_both_valid_and_is_durable(node: Node) -> None:
         async with await session_of(node, identity) as session:
             chain = await renew(session, identity)
             assert (await session.call("node.info"))["nodeAic"] == str(node.identity.aic)
-            # only the newest certificate of a lineage moves on [IDN-REN-006]
-            assert await refused(renew(session, identity)) is Code.CERTIFICATE_SUPERSEDED
+            # the same renewal again (an answer lost on the way) gets the same certificate
+            # [IDN-REN-011]; only the newest certificate of a lineage moves on [IDN-REN-006]
+            assert await renew(session, identity) == chain
+            other = SigningKey(b"\x5e" * 32)
+            assert await refused(renew(session, identity, new_key=other)) is (
+                Code.CERTIFICATE_SUPERSEDED
+            )
         old, new = serial_of(identity), serial_of(chain)
         assert new != old
         now, roots = datetime.now(UTC), identity.trust_roots

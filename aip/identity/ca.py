@@ -444,13 +444,19 @@ class DomainCA:
         unless ``force`` (RENEWAL_NOT_DUE); the CSR is valid (CSR_INVALID) and names the same
         AIC (ENROLLMENT_AIC_MISMATCH); same key: no ``rotation_signature`` allowed, new key: a
         valid one is required (ROTATION_PROOF_INVALID) [IDN-ROT-001]; then :meth:`issue`'s
-        checks.  The new certificate keeps the usage and DNS/IP names.  A rotation revokes, with
+        checks.  The same request again, once ``current`` has a successor (a CSR for the
+        successor's key; the successor not revoked), gets that successor and changes nothing,
+        before any other check [IDN-REN-011].  The new certificate keeps the usage and DNS/IP
+        names.  A rotation revokes, with
         reason SUPERSEDED at ``now``, every unrevoked certificate of the same AIC and usage over
         the old key, ``current`` and its renewed predecessors included [IDN-ROT-003].
         """
         now = require_utc(now)
         old = self._own(current)
         info = old.info
+        again = self._renewed_again(old, csr)
+        if again is not None:  # the same request after a lost answer [IDN-REN-011]
+            return again
         if old.serial in self.state.revoked:
             raise CertificateError(Code.CERTIFICATE_REVOKED, "a revoked certificate is not renewed")
         if any(rec.predecessor == old.serial for rec in self.state.issued.values()):
@@ -494,6 +500,21 @@ class DomainCA:
                         rec.serial, revoked_at, RevocationReason.SUPERSEDED
                     )
         return cert
+
+    def _renewed_again(self, old: IssuedRecord, csr: bytes | str) -> x509.Certificate | None:
+        """The successor of ``old``, when this CSR asks for it again: it names the same AIC
+        and carries the successor's key, and the successor is not revoked [IDN-REN-011]."""
+        issued = self.state.issued.values()
+        successor = next((r for r in issued if r.predecessor == old.serial), None)
+        if successor is None or successor.serial in self.state.revoked:
+            return None
+        try:
+            request = parse_csr(csr)
+        except (EnrollmentError, TypeError):  # left to the checks that report it
+            return None
+        if not request.names(old.info.aic) or request.key != successor.info.key:
+            return None
+        return load_certificate(successor.der)
 
     def revoke(
         self, target: CertificateInput | int, reason: RevocationReason | int, now: datetime
