@@ -113,6 +113,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
         {
             "aip.transport",
+            "aip.transport.frames",
             "aip.transport.link",
             "aip.transport.listener",
             "aip.transport.served",

@@ -26,6 +26,7 @@ from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
 from aip.errors import AipError, Code
+from aip.transport.frames import next_frame, text_frame
 
 __all__ = ["CLOSE_TIMEOUT", "ConnectionLost", "Endpoint", "Link", "dial"]
 
@@ -79,6 +80,12 @@ class Link(asyncio.Protocol):
         self.done = asyncio.Event()  # set once the TCP connection is gone
         self.response: Response | None = None  # the server's answer to our opening request
         self._up = False  # between the opening handshake and the TCP close
+        # The inline path for whole text frames (aip.transport.frames): on once the protocol is
+        # open and at a frame boundary; a server receives masked frames, a client sends them.
+        self._inline = False
+        self._rx = b""  # received bytes of a frame not complete yet (inline path only)
+        self._client = isinstance(protocol, ClientProtocol)
+        self._max = protocol.max_message_size or 2**63
 
     # --- asyncio.Protocol ----------------------------------------------------------------------
 
@@ -89,7 +96,36 @@ class Link(asyncio.Protocol):
             self._flush()
 
     def data_received(self, data: bytes) -> None:
-        self.protocol.receive_data(data)
+        if not self._inline:
+            self.protocol.receive_data(data)
+            self._process()
+            return
+        buf = self._rx + data if self._rx else data
+        pos, masked = 0, not self._client
+        while self._inline:
+            found = next_frame(buf, pos, masked, self._max)
+            if found is None:  # wait for the rest of this frame
+                break
+            if isinstance(found, int):  # announced too large: the protocol refuses it (1009)
+                self._to_protocol(buf[found:])
+                return
+            pos = found.end
+            if found.payload is not None:
+                self._deliver(found.payload)
+            else:  # a frame of any other kind, whole: the protocol keeps every rule
+                self.protocol.receive_data(buf[found.start : found.end])
+                self._process()
+            if self.protocol.state is not State.OPEN:  # closing: the protocol takes the rest
+                self._to_protocol(buf[pos:])
+                return
+        self._rx = buf[pos:]
+
+    def _to_protocol(self, rest: bytes) -> None:
+        """Leave the inline path for good: the protocol gets the unparsed bytes and all later
+        ones."""
+        self._inline, self._rx = False, b""
+        if rest:
+            self.protocol.receive_data(rest)
         self._process()
 
     def eof_received(self) -> bool | None:
@@ -126,6 +162,9 @@ class Link(asyncio.Protocol):
         if not self.is_open:
             return False
         data = message.encode() if isinstance(message, str) else message
+        if self._inline and self.transport is not None:
+            self.transport.write(text_frame(data, masked=self._client))
+            return True
         self.protocol.send_text(data)
         self._flush()
         return True
@@ -194,6 +233,10 @@ class Link(asyncio.Protocol):
 
     def _opened(self) -> None:
         self._up = True
+        self._flush()  # the 101 goes out before any frame written inline
+        # Inline only from a frame boundary: nothing received after the handshake is pending
+        # in the protocol (a peer may send right behind its 101).
+        self._inline = not getattr(getattr(self.protocol, "reader", None), "buffer", True)
         if not self.ready.done():
             self.ready.set_result(None)
         self.endpoint.opened(self)
