@@ -271,15 +271,15 @@ def _peer_round(peers: Any, results: dict[str, list[float]], seconds: float) -> 
 def _report(m: dict[str, float]) -> None:
     for name, value in sorted(m.items()):
         print(f"BENCH sessions.{name} {value:.0f} req/s")
-    print(f"BENCH sessions.aip_seq.vs_echo_seq {m['aip.c1'] / m['echo.c1']:.2f} ratio")
-    print(f"BENCH sessions.aip_c100.vs_echo_c100 {m['aip.c100'] / m['echo.c100']:.2f} ratio")
+    print(f"BENCH sessions.aip_seq.vs_echo_seq {m['aip.c1'] / m['echo.c1']:.3f} ratio")
+    print(f"BENCH sessions.aip_c100.vs_echo_c100 {m['aip.c100'] / m['echo.c100']:.3f} ratio")
     goals = [("acps", 1.0, 1.5), ("a2a", 3.0, 6.0)]
     for kind, seq_goal, cap_goal in goals:
         if f"{kind}.c1" in m:
             seq = m["aip.c1"] / m[f"{kind}.c1"]
             cap = m["aip.c100"] / m[f"{kind}.c32"]
-            print(f"BENCH sessions.aip_seq.vs_{kind}_seq {seq:.2f} ratio goal >= {seq_goal}")
-            print(f"BENCH sessions.aip_c100.vs_{kind}_c32 {cap:.2f} ratio goal >= {cap_goal}")
+            print(f"BENCH sessions.aip_seq.vs_{kind}_seq {seq:.3f} ratio goal >= {seq_goal}")
+            print(f"BENCH sessions.aip_c100.vs_{kind}_c32 {cap:.3f} ratio goal >= {cap_goal}")
 
 
 def _cli() -> None:
