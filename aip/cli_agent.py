@@ -75,15 +75,20 @@ def _node_aic(data: Path) -> str:
 # --- aip token ----------------------------------------------------------------------------------
 
 
-def token_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--aic", required=True, help="the AIC the token may enroll")
+def _operator_arguments(parser: argparse.ArgumentParser, role: str) -> None:
+    """``--data`` and ``--node``: where the operator identity lives and which node to call."""
     parser.add_argument(
         "--data",
         type=Path,
         default=None,
-        help="the node's data directory (default: $AIP_DATA_DIR or ./.aip-node)",
+        help=f"{role}the node's data directory (default: $AIP_DATA_DIR or ./.aip-node)",
     )
     parser.add_argument("--node", default=DEFAULT_NODE, help=f"node URL (default {DEFAULT_NODE})")
+
+
+def token_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--aic", required=True, help="the AIC the token may enroll")
+    _operator_arguments(parser, "")
     parser.add_argument("--ttl", type=int, default=86400, help="lifetime in seconds (<= 86400)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -305,13 +310,7 @@ def revoke_arguments(parser: argparse.ArgumentParser) -> None:
         help="revoke as this agent (its own certificates) instead of as the node operator",
     )
     parser.add_argument("--node-aic", default=None, help="with --identity: the node's AIC")
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=None,
-        help="operator: the node's data directory (default: $AIP_DATA_DIR or ./.aip-node)",
-    )
-    parser.add_argument("--node", default=DEFAULT_NODE, help=f"node URL (default {DEFAULT_NODE})")
+    _operator_arguments(parser, "operator: ")
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
 
 

@@ -354,6 +354,19 @@ BND_SENT_AT = "2026-11-22T10:00:00Z"
 BND_ITEMS = [{"type": "text", "text": "hello"}]
 
 
+def _binding_case(
+    cid: str, reqs: list[str], inp: dict[str, Any], outcome: dict[str, Any] | int, comment: str
+) -> dict[str, Any]:
+    """One vector case: valid with ``expected`` when ``outcome`` is a dict, else its error code."""
+    case: dict[str, Any] = {"id": cid, "requirements": reqs}
+    if isinstance(outcome, dict):
+        case.update(verdict="valid", input=inp, expected=outcome)
+    else:
+        case.update(verdict="invalid", input=inp, error=outcome)
+    case["comment"] = comment
+    return case
+
+
 def binding_vectors() -> None:
     """spec/vectors/session/binding.json (session.binding) and binding-reply.json (session.reply).
 
@@ -422,16 +435,11 @@ def binding_vectors() -> None:
          "another AIC and a broken signature: senderId is reported first"),
     ]
     session = {"session_aic": BND_AGENT_AIC, "session_seed_hex": agent_key_hex}
-    cases: list[dict[str, Any]] = []
-    for n, (sfx, reqs, who, params, outcome, comment) in enumerate(rows, 1):
-        inp = {**(who or session), "params": params}
-        case: dict[str, Any] = {"id": f"ses-bnd-{n:03d}-{sfx}", "requirements": reqs}
-        if isinstance(outcome, dict):
-            case.update(verdict="valid", input=inp, expected=outcome)
-        else:
-            case.update(verdict="invalid", input=inp, error=outcome)
-        case["comment"] = comment
-        cases.append(case)
+    cases = [
+        _binding_case(f"ses-bnd-{n:03d}-{sfx}", reqs, {**(who or session), "params": params},
+                      outcome, comment)
+        for n, (sfx, reqs, who, params, outcome, comment) in enumerate(rows, 1)
+    ]
     write("session/binding.json", {
         "format": "aip-vectors/1", "area": "session.binding", "operation": "session.binding",
         "description": "Identity binding of signed requests (Part 7 §7.6) as a receiver checks them: input is the session (`session_aic` and `session_seed_hex`, the seed of the key of the certificate that authenticated the session; or `anonymous: true` before authentication) and the JSON-RPC `params`; valid cases give the opened message's id and senderId, invalid ones the first failure in the order of SES-BND-004. Signatures made with OpenSSL Ed25519 over rfc8785 bytes; the agent and node keys are those of session/handshake.json, the foreign key RFC 8032 TEST 2.",
@@ -461,16 +469,12 @@ def binding_vectors() -> None:
         ("id-missing", answer, {"message": signed({k: v for k, v in reply.items() if k != "id"}, BND_NODE_SEED)}, -32006,
          "a signed answer without a message id"),
     ]
-    cases = []
-    for n, (sfx, reqs, result, outcome, comment) in enumerate(reply_rows, 1):
-        inp = {"server_aic": BND_NODE_AIC, "server_seed_hex": node_key_hex, "result": result}
-        case = {"id": f"ses-reply-{n:03d}-{sfx}", "requirements": reqs}
-        if isinstance(outcome, dict):
-            case.update(verdict="valid", input=inp, expected=outcome)
-        else:
-            case.update(verdict="invalid", input=inp, error=outcome)
-        case["comment"] = comment
-        cases.append(case)
+    server = {"server_aic": BND_NODE_AIC, "server_seed_hex": node_key_hex}
+    cases = [
+        _binding_case(f"ses-reply-{n:03d}-{sfx}", reqs, {**server, "result": result}, outcome,
+                      comment)
+        for n, (sfx, reqs, result, outcome, comment) in enumerate(reply_rows, 1)
+    ]
     write("session/binding-reply.json", {
         "format": "aip-vectors/1", "area": "session.binding", "operation": "session.reply",
         "description": "The caller's check of a signed answer (Part 7 §7.6, SES-BND-003): input is the AIC the session proved for the server (`server_aic`), the seed of its certificate key (`server_seed_hex`) and the JSON-RPC `result`; valid cases give the message's id, senderId and replyTo. A malformed answer or one from another AIC is -32006 InvalidAgentResponse (the registry's code for that name), a bad signature its Part 3 code. Signatures made with OpenSSL Ed25519 over rfc8785 bytes.",
