@@ -38,6 +38,7 @@ from aip.cli_agent import (
     token_arguments,
     why,
 )
+from aip.cli_audit import audit_arguments, run_audit
 from aip.cli_serve import run_serve, serve_arguments
 
 __all__ = ["COMMANDS", "PLUGIN_MODULES", "Command", "build_parser", "main"]
@@ -91,6 +92,27 @@ def _node_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="serve wss:// in mTLS mode (TLS 1.3, client certificates required; spec 7.4)",
     )
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="URL=VKEY",
+        help="a witness to ask for cosignatures of this node's log (repeat)",
+    )
+    parser.add_argument(
+        "--witness-for",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="act as a witness for the log with this checkpoint key (repeat)",
+    )
+    parser.add_argument(
+        "--checkpoint-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often the audit log issues a checkpoint when it grew (1.0)",
+    )
 
 
 def _run_node(args: argparse.Namespace) -> int:
@@ -108,6 +130,8 @@ def _run_node(args: argparse.Namespace) -> int:
             "domain": node.identity.domain,
             "caFingerprint": node.identity.ca_fingerprint,
             "url": node.url,
+            "auditLogKey": node.audit.log_verifier.vkey(),
+            "witnessKey": node.audit.cosigner.vkey(),
         }
         if args.json:
             print(json.dumps(facts), flush=True)
@@ -115,7 +139,9 @@ def _run_node(args: argparse.Namespace) -> int:
             print(f"node-aic: {facts['nodeAic']}")
             print(f"domain: {facts['domain']}")
             print(f"ca-fingerprint: {facts['caFingerprint']}")
-            print(f"url: {facts['url']}", flush=True)
+            print(f"url: {facts['url']}")
+            print(f"audit-log-key: {facts['auditLogKey']}")
+            print(f"witness-key: {facts['witnessKey']}", flush=True)
 
     async def serve() -> None:
         stop = stop_on_signals()
@@ -126,6 +152,9 @@ def _run_node(args: argparse.Namespace) -> int:
             domain=args.domain,
             dev_mode=args.dev,
             tls=args.tls,
+            witnesses=args.witness,
+            witness_logs=args.witness_for,
+            audit_interval=args.checkpoint_interval,
         )
         if args.dev:  # loudly, on stderr so that --json output stays one object [IDN-ENR-009]
             from aip.node.atr import DEV_MODE_BANNER  # noqa: PLC0415
@@ -157,6 +186,7 @@ COMMANDS: list[Command] = [
     Command("serve", "serve an enrolled agent's demo methods to peers", serve_arguments, run_serve),
     Command("renew", "renew an agent's certificates (same key)", renew_arguments, run_renew),
     Command("revoke", "revoke a certificate (operator, or agent)", revoke_arguments, run_revoke),
+    Command("audit", "export or verify a node's transparency log", audit_arguments, run_audit),
 ]
 
 # Modules with ``register(subparsers) -> None``, owned elsewhere.

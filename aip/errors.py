@@ -20,6 +20,7 @@ from aip._spec import spec_dir
 __all__ = [
     "AicError",
     "AipError",
+    "AuditError",
     "CertificateError",
     "Code",
     "CodecError",
@@ -118,6 +119,19 @@ class Code(IntEnum):
     PEER_AIC_MISMATCH = -33708
     SESSION_EXPIRED = -33709
     PEER_NOT_CONNECTED = -33710
+    RECORD_INVALID = -34101
+    ENTRY_TOO_LARGE = -34102
+    ENTRY_NOT_FOUND = -34103
+    ENTRY_ERASED = -34104
+    TREE_SIZE_INVALID = -34105
+    PROOF_INVALID = -34106
+    NOTE_MALFORMED = -34107
+    NOTE_SIGNATURE_INVALID = -34108
+    CHECKPOINT_INCONSISTENT = -34109
+    COSIGNATURE_MISSING = -34110
+    WITNESS_CONFLICT = -34111
+    LOG_UNKNOWN = -34112
+    ENTRY_MISMATCH = -34113
 
 @dataclass(frozen=True, slots=True)
 class RegistryEntry:
@@ -210,3 +224,7 @@ class EnrollmentError(AipError):
 
 class SessionError(AipError):
     """A session handshake fails (-337xx); the peer's connection is then closed."""
+
+
+class AuditError(AipError):
+    """An audit record, log entry, Merkle proof, signed note or witness exchange failed (-341xx)."""

@@ -92,6 +92,25 @@ class NodeInfoFeatures(BaseModel):
     devEnrollment: bool = Field(
         description="Development mode: local agents enroll without a token [IDN-ENR-009]"
     )
+    auditLog: bool | None = Field(
+        default=None, description="The node keeps a transparency log (Part 11) [AUD-API-002]"
+    )
+    witness: bool | None = Field(
+        default=None, description="The node cosigns other nodes' checkpoints [AUD-WIT-001]"
+    )
+
+
+class NodeInfoAudit(BaseModel):
+    """The node's transparency log and witness keys [AUD-API-002]."""
+
+    model_config = ConfigDict(extra="allow", title="NodeInfoAudit")
+
+    origin: str = Field(min_length=1, description="The first line of the log's checkpoints")
+    logKey: str = Field(description="Verifier key (vkey) of the log's checkpoint signatures")
+    witnessKey: str = Field(description="Verifier key (vkey, type 0x04) of its cosignatures")
+    witnessing: list[str] = Field(description="Origins of the logs this node witnesses")
+    witnesses: list[str] = Field(description="Cosigner vkeys this node's log asks")
+    checkpointIntervalSeconds: float = Field(gt=0, description="How often checkpoints come")
 
 
 class NodeInfo(BaseModel):
@@ -113,6 +132,7 @@ class NodeInfo(BaseModel):
     limits: NodeInfoLimits
     transport: NodeInfoTransport | None = None
     features: NodeInfoFeatures | None = None
+    audit: NodeInfoAudit | None = None
     methods: list[str] = Field(description="Methods this node serves")
 
 

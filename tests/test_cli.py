@@ -85,7 +85,9 @@ async def test_node_prints_facts_serves_and_stops(tmp_path: Path) -> None:
         try:
             (line,) = await _read_lines(proc, 1)
             again = json.loads(line)
-            assert set(again) == {"nodeAic", "domain", "caFingerprint", "url"}
+            assert set(again) == {
+                "nodeAic", "domain", "caFingerprint", "url", "auditLogKey", "witnessKey"
+            }
             assert again["nodeAic"] == facts["node-aic"]
             assert again["caFingerprint"] == facts["ca-fingerprint"]
             assert (await _node_info(again["url"]))["nodeAic"] == facts["node-aic"]

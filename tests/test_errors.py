@@ -30,7 +30,7 @@ def test_codes_unique_and_rows_complete() -> None:
         if row["origin"] == "aip-ri":
             assert row["parent"] in registry()
             assert registry()[row["parent"]].origin != "aip-ri"
-            assert -33999 <= row["code"] <= -33000
+            assert -34999 <= row["code"] <= -33100
         if row["origin"] == "acps-adp":
             assert row["http"] in {307, 400, 401, 429, 500, 508}
 

@@ -21,6 +21,9 @@ SHELLS = {
     "client",
     "_spec.py",
     "_files.py",
+    "audit/store.py",
+    "audit/log.py",
+    "cli_audit.py",
 }
 FORBIDDEN = {
     "anyio",
@@ -42,7 +45,12 @@ FORBIDDEN = {
 
 
 def _core_files() -> list[Path]:
-    return sorted(p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] not in SHELLS)
+    return sorted(p for p in ROOT.rglob("*.py") if not _is_shell(p.relative_to(ROOT)))
+
+
+def _is_shell(relative: Path) -> bool:
+    """A shell is a top-level package or file named in SHELLS, or a file named by its path."""
+    return relative.parts[0] in SHELLS or relative.as_posix() in SHELLS
 
 
 def _imports(path: Path) -> set[str]:
@@ -109,7 +117,21 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.sessions.binding",
         }
     ),
+    frozenset(
+        {
+            "aip.audit",
+            "aip.audit.merkle",
+            "aip.audit.note",
+            "aip.audit.checkpoint",
+            "aip.audit.records",
+            "aip.audit.bodies",
+            "aip.audit.entries",
+            "aip.audit.witness",
+            "aip.audit.bundle",
+        }
+    ),
     frozenset({"aip._files"}),
+    frozenset({"aip.audit.store", "aip.audit.log"}),
     frozenset(
         {
             "aip.transport",
@@ -141,6 +163,9 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.client.session",
             "aip.client.memory",
             "aip.client.reconnect",
+            "aip.cli_audit",
+            "aip.node.audit",
+            "aip.node.audit_events",
         }
     ),
 )

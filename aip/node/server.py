@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from aip.audit.note import parse_vkey
 from aip.identity.certificates import load_certificates
 from aip.jsonrpc import Caller, Handler, expect_params
 from aip.node.atr import (
@@ -32,6 +33,9 @@ from aip.node.atr import (
     Enrollment,
     require_loopback,
 )
+from aip.node.audit import PUBLIC as AUDIT_PUBLIC
+from aip.node.audit import AuditDesk, WitnessTarget
+from aip.node.audit_events import audited
 from aip.node.datadir import DataDir, NodeIdentity
 from aip.node.operator import ensure_operator
 from aip.sessions.binding import SignedMethod, message_ids
@@ -74,6 +78,9 @@ class Node:
         public_urls: Sequence[str] = (),
         dev_mode: bool = False,
         tls: bool = False,
+        witness_logs: Sequence[str] = (),
+        witnesses: Sequence[str] = (),
+        audit_interval: float = 1.0,
     ) -> None:
         if dev_mode:  # tokenless enrollment for local agents only [IDN-ENR-009]
             require_loopback(host, public_urls)
@@ -88,13 +95,21 @@ class Node:
         self._methods: dict[str, Handler] = {"node.info": self._node_info}
         self._info: dict[str, Any] = {}
         self.operator_aic: str | None = None
+        # Parsed here, so that a bad vkey or witness stops the node before it opens anything.
+        self._witness_logs = [parse_vkey(v) for v in witness_logs]
+        self._witnesses = [WitnessTarget.parse(w) for w in witnesses]
+        if audit_interval <= 0:
+            raise ValueError("audit_interval must be positive")
+        self._audit_interval = audit_interval
+        self._audit: AuditDesk | None = None
         self._listener = SessionListener(
             host=host,
             port=port,
             methods=self._methods,
             # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token, and the
             # revocation list is published to anyone [IDN-REV-014]
-            public_methods=frozenset({"node.info", ENROLL, REVOCATION_LIST}),
+            # and the transparency log's proofs and witness cosigning [AUD-API-001]
+            public_methods=frozenset({"node.info", ENROLL, REVOCATION_LIST}) | AUDIT_PUBLIC,
             limits=self.limits,
             revoked=self._is_revoked,
             public_urls=public_urls,
@@ -112,8 +127,22 @@ class Node:
             raise RuntimeError("the node is already started")
         # File I/O and fsyncs run off the event loop.
         data = await asyncio.to_thread(DataDir.open, self.data_path, domain=self._domain)
+        audit: AuditDesk | None = None
         try:
             identity = data.identity
+            self.operator_aic = await asyncio.to_thread(ensure_operator, data, _now())
+            audit = await AuditDesk.open(
+                data.path / "audit.sqlite3",
+                domain=identity.domain,
+                aic=str(identity.aic),
+                key=identity.key,
+                operator=self.operator_aic,
+                witness_logs=self._witness_logs,
+                witnesses=self._witnesses,
+                interval=self._audit_interval,
+                clock=_now,
+            )
+            self._methods.update(audit.methods())
             self._info = {
                 "protocol": "aip",
                 "protocolVersion": PROTOCOL_VERSION,
@@ -124,13 +153,17 @@ class Node:
                 "nodeCertificate": identity.certificate_chain_pem,
                 "limits": self.limits.to_wire(),
                 "transport": {"tls": self.tls},  # [SES-TLS-009]
-                "features": {"devEnrollment": self.dev_mode},  # [IDN-ENR-009]
+                "features": {  # [IDN-ENR-009] [AUD-API-002]
+                    "devEnrollment": self.dev_mode,
+                    "auditLog": True,
+                    "witness": bool(self._witness_logs),
+                },
+                "audit": audit.info(),
                 "methods": sorted(
                     {*self._methods, ENROLL, ISSUE_TOKEN, RENEW, REVOKE, REVOCATION_LIST}
                     | {PING, HELLO, AUTHENTICATE}
                 ),
             }
-            self.operator_aic = await asyncio.to_thread(ensure_operator, data, _now())
             self.enrollment = Enrollment(
                 data,
                 self.operator_aic,
@@ -138,10 +171,14 @@ class Node:
                 dev_mode=self.dev_mode,
                 end_sessions=self._listener.end_sessions,
             )
-            self._methods[ENROLL] = self.enrollment.enroll
-            self._methods[ISSUE_TOKEN] = self.enrollment.issue_token_call
-            self._methods[RENEW] = self.enrollment.renew
-            self._methods[REVOKE] = self.enrollment.revoke
+            for name, handler in (  # every registration decision is on the record [AUD-EVT-001]
+                (ENROLL, self.enrollment.enroll),
+                (ISSUE_TOKEN, self.enrollment.issue_token_call),
+                (RENEW, self.enrollment.renew),
+                (REVOKE, self.enrollment.revoke),
+            ):
+                self._methods[name] = audited(name, handler, audit.emit)
+            self._listener.refused = audit.authentication_failed  # [AUD-EVT-003]
             self._methods[REVOCATION_LIST] = self.enrollment.revocation_list
             self._methods[PING] = SignedMethod(
                 _pong, str(identity.aic), identity.key, _now, message_ids(secrets.token_hex(8))
@@ -155,13 +192,18 @@ class Node:
             )
         except BaseException:
             await self._listener.stop()
+            if audit is not None:
+                await audit.close()
             data.close()
             raise
-        self._data = data
+        self._data, self._audit = data, audit
 
     async def stop(self) -> None:
         """Close every connection (status 1001), stop listening, close the data directory."""
         await self._listener.stop()
+        audit, self._audit = self._audit, None
+        if audit is not None:  # after the listener: no new events; waits for those in flight
+            await audit.close()
         data, self._data = self._data, None
         if data is not None:
             data.close()
@@ -198,6 +240,13 @@ class Node:
     def url(self) -> str:
         """``ws://host:port`` (``wss://`` with ``tls``) clients connect to (IPv6 in brackets)."""
         return self._listener.url
+
+    @property
+    def audit(self) -> AuditDesk:
+        """The node's audit desk (after :meth:`start`)."""
+        if self._audit is None:
+            raise RuntimeError("the node is not started")
+        return self._audit
 
     @property
     def listener(self) -> SessionListener:

@@ -129,6 +129,8 @@ class SessionListener:
             self._handshake_timeout + 2 * DEFAULT_SKEW + timedelta(seconds=60)
         )
         self._purged = datetime.min.replace(tzinfo=UTC)
+        # Told of every refused authentication: (code, the AIC the proof claimed, if any).
+        self.refused: Callable[[int, object], None] | None = None
 
     async def start(
         self,
@@ -361,6 +363,8 @@ class SessionListener:
                 out.frames.append(result_frame(answer, effect.result))
             elif isinstance(effect, Refuse) and isinstance(frame, Request):
                 out.frames.append(error_frame(answer, effect.error))
+                if frame.method == AUTHENTICATE and self.refused is not None:
+                    self.refused(int(effect.error.code), _claimed_aic(frame.params))
             elif isinstance(effect, Pass):
                 out.call = frame  # for the method table, after the frames above
             elif isinstance(effect, Close):
@@ -390,6 +394,12 @@ class Outcome:
 
 
 _INPUTS = {HELLO: Input.HELLO, AUTHENTICATE: Input.AUTHENTICATE}
+
+
+def _claimed_aic(params: object) -> object:
+    """The AIC a refused ``session.authenticate`` proof claimed, if it has that shape."""
+    proof = params.get("proof") if isinstance(params, dict) else None
+    return proof.get("aic") if isinstance(proof, dict) else None
 
 
 def _expiry(handshake: ServerHandshake) -> datetime:
