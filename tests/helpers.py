@@ -4,14 +4,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from aip import spec_dir
+from aip.audit.records import audit_body, make_record, sign_record
 from aip.errors import AipError, Code
+from aip.identity.keys import SigningKey
 from aip.node import Node
+
+
+def audit_vector_cases(*files: str) -> list[tuple[str, dict[str, Any], str]]:
+    """(id, case, operation name) of every case in the named files under spec/vectors/audit."""
+    out = []
+    for name in files:
+        doc = json.loads((spec_dir() / "vectors" / "audit" / name).read_text("utf-8"))
+        out += [
+            (case["id"], case, str(case.get("operation", doc.get("operation"))))
+            for case in doc["cases"]
+        ]
+    return out
+
+
+def audit_record(aic: str, key: SigningKey, n: int = 0, **override: Any) -> dict[str, Any]:
+    """A signed audit record by ``aic`` about task ``n``; ``override`` changes members before
+    signing."""
+    body = audit_body(
+        actor={"id": aic, "type": "agent"},
+        action={"name": "task.complete", "type": "interaction"},
+        target={"type": "task", "id": f"task-{n}"},
+        result={"status": "success"},
+    )
+    record = make_record(aic=aic, log_type="audit", body=body, timestamp=datetime.now(UTC))
+    return sign_record({**record, **override}, key)
 
 
 def code_of(fn: Any, *args: Any, **kw: Any) -> Code:

@@ -8,7 +8,6 @@ import asyncio
 import base64
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,13 @@ from aip.audit.checkpoint import open_checkpoint
 from aip.audit.entries import check_opening
 from aip.audit.merkle import decode_hash, leaf_hash, verify_inclusion
 from aip.audit.note import parse_vkey
-from aip.audit.records import audit_body, make_record, sign_record
 from aip.client import connect, enroll
 from aip.client.session import Session
 from aip.codec import canonicalize
 from aip.errors import AipError
 from aip.identity.keys import SigningKey
 from aip.transport.link import ConnectionLost
-from tests.helpers import aip
+from tests.helpers import aip, audit_record
 
 pytestmark = pytest.mark.network  # real sockets on 127.0.0.1, a node in a subprocess
 KEY = SigningKey(b"\x42" * 32)
@@ -57,23 +55,12 @@ async def _start(data: Path) -> tuple[asyncio.subprocess.Process, dict[str, Any]
     return proc, json.loads(line)
 
 
-def _record(n: int) -> dict[str, Any]:
-    body = audit_body(
-        actor={"id": DEV_AIC, "type": "agent"},
-        action={"name": "task.complete", "type": "interaction"},
-        target={"type": "task", "id": f"task-{n}"},
-        result={"status": "success"},
-    )
-    record = make_record(aic=DEV_AIC, log_type="audit", body=body, timestamp=datetime.now(UTC))
-    return sign_record(record, KEY)
-
-
 async def _burst(
     session: Session, acked: dict[int, tuple[dict[str, Any], dict[str, Any]]], enough: asyncio.Event
 ) -> None:
     async def writer(w: int) -> None:
         for n in range(w * 100_000, w * 100_000 + 5_000):  # bounded; the kill ends it sooner
-            record = _record(n)
+            record = audit_record(DEV_AIC, KEY, n)
             try:
                 answer = await session.call("audit.append", {"record": record}, timeout=10)
             except (ConnectionLost, AipError, TimeoutError):

@@ -20,9 +20,9 @@ from aip.audit.checkpoint import (
 )
 from aip.audit.entries import check_opening
 from aip.audit.merkle import decode_hash, leaf_hash, verify_inclusion
-from aip.audit.note import parse_vkey
-from aip.audit.records import audit_body, make_record, sign_record
+from aip.audit.note import NoteVerifier, parse_vkey
 from aip.client import AgentIdentity, connect
+from aip.client.audit import AuditTrail
 from aip.client.session import Session, open_session
 from aip.codec import canonicalize, parse
 from aip.errors import AipError, Code
@@ -31,7 +31,7 @@ from aip.identity.keys import SigningKey
 from aip.node import Node
 from aip.node.audit import AuditDesk
 from aip.node.operator import load_operator
-from tests.helpers import aip, started
+from tests.helpers import aip, audit_record, started
 from tests.pki_helpers import AIC, make_ca
 from tests.test_session_wire import AGENT_KEY, enrolled
 
@@ -43,17 +43,6 @@ WAIT = 10.0
 async def node(tmp_path: Path) -> AsyncIterator[Node]:
     async with started(Node(tmp_path / "node", port=0, audit_interval=60.0), WAIT) as running:
         yield running
-
-
-def _record(aic: str, key: SigningKey, n: int = 0, **override: Any) -> dict[str, Any]:
-    body = audit_body(
-        actor={"id": aic, "type": "agent"},
-        action={"name": "task.complete", "type": "interaction"},
-        target={"type": "task", "id": f"task-{n}"},
-        result={"status": "success"},
-    )
-    record = make_record(aic=aic, log_type="audit", body=body, timestamp=datetime.now(UTC))
-    return sign_record({**record, **override}, key)
 
 
 async def _refused(call: Any) -> Code:
@@ -74,7 +63,7 @@ async def test_an_agent_appends_its_record_and_proves_it_included(node: Node) ->
         async with session:
             aic = session.aic
             assert aic is not None
-            record = _record(aic, AGENT_KEY)
+            record = audit_record(aic, AGENT_KEY)
             answer = await session.call("audit.append", {"record": record})
             await node.audit.checkpoint_now()
             checkpoint, _ = open_checkpoint(
@@ -106,13 +95,13 @@ async def test_append_refusals(node: Node) -> None:
             aic = session.aic
             assert aic is not None
             other_aic = str(node.identity.aic)
-            unsigned = {k: v for k, v in _record(aic, AGENT_KEY).items() if k != "integrity"}
+            unsigned = {k: v for k, v in audit_record(aic, AGENT_KEY).items() if k != "integrity"}
             cases = [
-                ({"record": _record(other_aic, AGENT_KEY)}, Code.AUTHORIZATION_FAILED),
+                ({"record": audit_record(other_aic, AGENT_KEY)}, Code.AUTHORIZATION_FAILED),
                 ({"record": unsigned}, Code.INTEGRITY_MISSING),
-                ({"record": _record(aic, stranger)}, Code.KEY_UNKNOWN),
+                ({"record": audit_record(aic, stranger)}, Code.KEY_UNKNOWN),
                 (
-                    {"record": {**_record(aic, AGENT_KEY), "correlationId": "changed"}},
+                    {"record": {**audit_record(aic, AGENT_KEY), "correlationId": "changed"}},
                     Code.SIGNATURE_INVALID,
                 ),
                 ({"record": {"aic": aic}}, Code.RECORD_INVALID),
@@ -275,7 +264,9 @@ async def test_export_and_verify_a_bundle(node: Node, tmp_path: Path) -> None:
         async with session:
             assert session.aic is not None
             for n in range(3):
-                await session.call("audit.append", {"record": _record(session.aic, AGENT_KEY, n)})
+                await session.call(
+                    "audit.append", {"record": audit_record(session.aic, AGENT_KEY, n)}
+                )
         await node.audit.checkpoint_now()
     bundle_file = tmp_path / "bundle.json"
     status, _, err = await aip(
@@ -300,8 +291,13 @@ async def test_a_flood_of_refused_handshakes_is_counted_not_logged(tmp_path: Pat
     # [AUD-EVT-003] a bounded number of records per second; the rest counted in the next one
     now = [datetime(2026, 11, 22, 12, 0, tzinfo=UTC)]
     desk = await AuditDesk.open(
-        tmp_path / "audit.sqlite3", domain="example.test", aic=AIC, key=AGENT_KEY,
-        operator=AIC, interval=60.0, clock=lambda: now[0],
+        tmp_path / "audit.sqlite3",
+        domain="example.test",
+        aic=AIC,
+        key=AGENT_KEY,
+        operator=AIC,
+        interval=60.0,
+        clock=lambda: now[0],
     )
     try:
         for _ in range(50):
@@ -320,3 +316,28 @@ async def test_a_flood_of_refused_handshakes_is_counted_not_logged(tmp_path: Pat
     last = records[-1]
     assert last["attributes"] == {"suppressed": 30}
     assert last["body"]["actor"]["id"] == "unknown"  # an empty claim is not recorded as given
+
+
+async def test_the_sdk_records_and_proves_an_agents_record(node: Node) -> None:
+    identity = enrolled(node)
+    async with asyncio.timeout(WAIT):
+        session = await connect(node.url, identity, str(node.identity.aic))
+        async with session:
+            trail = AuditTrail(session, identity, log_key=node.audit.log_verifier.vkey())
+            receipt = await trail.record(
+                action="task.complete", kind="interaction", target={"type": "task", "id": "t-1"}
+            )
+            with pytest.raises(AipError) as early:  # not in a checkpoint yet
+                await trail.prove(receipt)
+            assert early.value.code is Code.TREE_SIZE_INVALID
+            await node.audit.checkpoint_now()
+            checkpoint = await trail.prove(receipt)
+            assert checkpoint.size > receipt.index
+            # unpinned, the node's published key; pinned to another key, nothing verifies
+            assert (await AuditTrail(session, identity).prove(receipt)).root == checkpoint.root
+            other = NoteVerifier.from_key(
+                node.audit.log.origin, SigningKey(b"\x66" * 32).verify_key
+            )
+            with pytest.raises(AipError) as wrong:
+                await AuditTrail(session, identity, log_key=other.vkey()).prove(receipt)
+            assert wrong.value.code is Code.NOTE_SIGNATURE_INVALID

@@ -41,7 +41,7 @@ from aip.audit.note import (
 from aip.errors import AipError, Code
 from aip.identity.keys import SigningKey
 from conformance.ops.note import OPERATIONS
-from tests.helpers import code_of
+from tests.helpers import audit_vector_cases, code_of
 
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "vectors"
 EXT = SPEC / "external" / "signed-note"
@@ -53,17 +53,6 @@ WITNESS_KEYS = [SigningKey(bytes([i + 1]) * 32) for i in range(5)]
 WITNESSES = [cosigner(f"w{i}.example/witness", k.verify_key) for i, k in enumerate(WITNESS_KEYS)]
 T = 1_795_255_200
 CP = Checkpoint(ORIGIN, 5, bytes(range(32)))
-
-
-def _vector_cases(*files: str) -> list[tuple[str, dict[str, Any], str]]:
-    """(id, case, operation name) of every case in the named files under spec/vectors/audit."""
-    out = []
-    for name in files:
-        doc = json.loads((SPEC / "audit" / name).read_text("utf-8"))
-        out += [(case["id"], case, str(case.get("operation", doc.get("operation"))))
-                for case in doc["cases"]]
-    return out
-
 
 def _cosigned(cp: Checkpoint, signers: list[int], ts: int = T) -> tuple[Checkpoint, Note]:
     lines = [cosign(cp, WITNESSES[i].name, WITNESS_KEYS[i], ts) for i in signers]
@@ -102,7 +91,7 @@ def test_c2sp_checkpoint_example_parses() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cid", "case", "op"), _vector_cases("checkpoints.json", "cosignatures.json")
+    ("cid", "case", "op"), audit_vector_cases("checkpoints.json", "cosignatures.json")
 )
 def test_checkpoint_vectors(cid: str, case: dict[str, Any], op: str) -> None:
     operation = OPERATIONS[op]
@@ -116,7 +105,7 @@ def test_checkpoint_vectors(cid: str, case: dict[str, Any], op: str) -> None:
 
 @pytest.mark.parametrize(
     ("cid", "case", "op"),
-    [c for c in _vector_cases("checkpoints.json") if c[1].get("error") == Code.NOTE_MALFORMED
+    [c for c in audit_vector_cases("checkpoints.json") if c[1].get("error") == Code.NOTE_MALFORMED
      and c[2] == "checkpoint.open"],
 )  # fmt: skip
 def test_malformed_checkpoint_vectors_are_validly_signed(
@@ -130,7 +119,7 @@ def test_malformed_checkpoint_vectors_are_validly_signed(
 
 def test_every_operation_has_vectors() -> None:
     files = ("note-open.json", "note-keys.json", "checkpoints.json", "cosignatures.json")
-    used = {op for _, _, op in _vector_cases(*files)}
+    used = {op for _, _, op in audit_vector_cases(*files)}
     assert used == set(OPERATIONS)
 
 

@@ -164,6 +164,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.client.memory",
             "aip.client.reconnect",
             "aip.cli_audit",
+            "aip.client.audit",
             "aip.node.audit",
             "aip.node.audit_events",
         }

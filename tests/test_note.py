@@ -34,7 +34,7 @@ from aip.audit.note import (
 from aip.errors import AipError, Code
 from aip.identity.keys import SigningKey, VerifyKey
 from conformance.ops.note import OPERATIONS
-from tests.helpers import code_of
+from tests.helpers import audit_vector_cases, code_of
 
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "vectors"
 EXT = json.loads((SPEC / "external" / "signed-note" / "note-vectors.json").read_text("utf-8"))
@@ -43,17 +43,6 @@ OTHER = SigningKey(bytes(32))
 NAME = "log.example/aip-audit-log"
 LOG = NoteVerifier.from_key(NAME, KEY.verify_key)
 PETER = next(k for k in EXT["keys"] if k["id"] == "peter")
-
-
-def _vector_cases(*files: str) -> list[tuple[str, dict[str, Any], str]]:
-    """(id, case, operation name) of every case in the named files under spec/vectors/audit."""
-    out = []
-    for name in files:
-        doc = json.loads((SPEC / "audit" / name).read_text("utf-8"))
-        out += [(case["id"], case, str(case.get("operation", doc.get("operation"))))
-                for case in doc["cases"]]
-    return out
-
 
 # ------------------------------------------------------------ public vectors
 
@@ -137,7 +126,9 @@ def test_every_substring_and_increment_of_a_vkey_is_refused() -> None:
 # ------------------------------------------------------------ our vector files
 
 
-@pytest.mark.parametrize(("cid", "case", "op"), _vector_cases("note-open.json", "note-keys.json"))
+@pytest.mark.parametrize(
+    ("cid", "case", "op"), audit_vector_cases("note-open.json", "note-keys.json")
+)
 def test_note_vectors(cid: str, case: dict[str, Any], op: str) -> None:
     operation = OPERATIONS[op]
     if case["verdict"] == "invalid":

@@ -4,10 +4,13 @@
 :func:`~aip.client.session.connect` opens an authenticated session (spec Part 7) and
 :meth:`~aip.client.session.Session.call` sends requests on it; :class:`~aip.client.agent.Agent`
 serves methods to authenticated peers;
-:class:`~aip.client.reconnect.ReconnectingSession` reconnects with backoff after a drop.
+:class:`~aip.client.reconnect.ReconnectingSession` reconnects with backoff after a drop;
+:class:`~aip.client.audit.AuditTrail` records the agent's audit events in its node's log and
+proves them included (spec Part 11).
 """
 
 from aip.client.agent import Agent
+from aip.client.audit import AuditTrail, Receipt
 from aip.client.enrollment import enroll
 from aip.client.reconnect import ReconnectingSession, backoff_delays
 from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session, connect
@@ -15,8 +18,10 @@ from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session,
 __all__ = [
     "Agent",
     "AgentIdentity",
+    "AuditTrail",
     "ConnectionLost",
     "Enrolled",
+    "Receipt",
     "ReconnectingSession",
     "Session",
     "backoff_delays",

@@ -64,26 +64,21 @@ def audited(method: str, handler: Handler, emit: Emit) -> Handler:
     action = ACTIONS[method]
 
     def call(params: dict[str, Any], caller: Caller) -> Any:
-        actor = {"id": caller.aic or "anonymous", "type": "agent"}
+        result, refusal = None, None
         try:
             result = handler(params, caller)
         except AipError as exc:  # a refusal is an authorization decision too [AUD-EVT-001]
-            emit(
-                action=action,
-                kind="registration",
-                actor=actor,
-                target=_target(method, params, None),
-                status="failure",
-                code=int(exc.code),
-            )
-            raise
+            refusal = exc
         emit(
             action=action,
             kind="registration",
-            actor=actor,
+            actor={"id": caller.aic or "anonymous", "type": "agent"},
             target=_target(method, params, result),
-            status="success",
+            status="success" if refusal is None else "failure",
+            code=None if refusal is None else int(refusal.code),
         )
+        if refusal is not None:
+            raise refusal
         return result
 
     return call
