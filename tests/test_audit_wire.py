@@ -4,6 +4,7 @@ witnessing between two nodes, and ``aip audit`` against a live node and a bundle
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -14,13 +15,16 @@ import pytest
 
 from aip.audit.checkpoint import (
     Checkpoint,
+    cosign,
+    cosigner,
     open_checkpoint,
+    parse_checkpoint,
     require_cosignatures,
     sign_checkpoint,
 )
 from aip.audit.entries import check_opening
 from aip.audit.merkle import decode_hash, leaf_hash, verify_inclusion
-from aip.audit.note import NoteVerifier, parse_vkey
+from aip.audit.note import NoteVerifier, add_signatures, parse_note, parse_vkey
 from aip.client import AgentIdentity, connect
 from aip.client.audit import AuditTrail
 from aip.client.session import Session, open_session
@@ -72,7 +76,7 @@ async def test_an_agent_appends_its_record_and_proves_it_included(node: Node) ->
             )
             got = await session.call("audit.entry", {"index": answer["index"]})
             assert got["entry"] == record
-            salt = __import__("base64").b64decode(got["salt"])
+            salt = base64.b64decode(got["salt"])
             committed = decode_hash(answer["commitment"])
             check_opening(salt, canonicalize(record), committed)
             proof = await session.call(
@@ -280,11 +284,48 @@ async def test_export_and_verify_a_bundle(node: Node, tmp_path: Path) -> None:
     assert status == 0, err
     assert json.loads(out)["entries"] >= 3
     bundle = json.loads(bundle_file.read_text())
-    bundle["leaves"] = bundle["leaves"][:-1]  # truncated
-    bundle_file.write_text(json.dumps(bundle))
-    status, _, err = await aip("audit", "verify", "--bundle", str(bundle_file), "--log-key", vkey)
-    assert status == 1
-    assert "TREE_SIZE_INVALID" in err
+    witness_key = SigningKey(b"\x31" * 32)
+    witness = cosigner("witness.test/w", witness_key.verify_key)
+    latest_note = bundle["checkpoints"][-1]
+    latest = parse_checkpoint(parse_note(latest_note).text)
+    cosigned = add_signatures(latest_note, [cosign(latest, "witness.test/w", witness_key, 5)])
+    ok = {**bundle, "checkpoints": [*bundle["checkpoints"][:-1], cosigned]}
+    witness_args = ("--witness", witness.vkey(), "--quorum", "1")
+    assert await _verify(tmp_path, ok, vkey, *witness_args) == (0, "")
+
+    changed_entry = dict(bundle["entries"][-1])
+    changed_entry["entry"] = base64.b64encode(
+        base64.b64decode(changed_entry["entry"]).replace(b"task-2", b"task-9")
+    ).decode()
+    forked = sign_checkpoint(
+        Checkpoint(latest.origin, latest.size, b"\x05" * 32), latest.origin, node.identity.key
+    )
+    bad_cosignature = cosigned[:-6] + ("A" if cosigned[-6] != "A" else "B") + cosigned[-5:]
+    cases = [  # each tamper, caught with its own reason
+        ({**bundle, "entries": [*bundle["entries"][:-1], changed_entry]}, (), "ENTRY_MISMATCH"),
+        ({**bundle, "leaves": bundle["leaves"][:-1]}, (), "TREE_SIZE_INVALID"),
+        (
+            {**bundle, "checkpoints": [*bundle["checkpoints"][:-1], forked]},
+            (),
+            "CHECKPOINT_INCONSISTENT",
+        ),
+        (
+            {**bundle, "checkpoints": [*bundle["checkpoints"][:-1], bad_cosignature]},
+            witness_args,
+            "NOTE_SIGNATURE_INVALID",
+        ),
+        (bundle, witness_args, "COSIGNATURE_MISSING"),
+    ]
+    for tampered, args, reason in cases:
+        assert await _verify(tmp_path, tampered, vkey, *args) == (1, reason)
+
+
+async def _verify(tmp_path: Path, bundle: dict[str, Any], vkey: str, *args: str) -> tuple[int, str]:
+    """Run ``aip audit verify --bundle`` on ``bundle``: (exit status, the code name it gave)."""
+    path = tmp_path / "tampered.json"
+    path.write_text(json.dumps(bundle))
+    status, _, err = await aip("audit", "verify", "--bundle", str(path), "--log-key", vkey, *args)
+    return status, err.split(":")[1].split()[0] if status else ""
 
 
 async def test_a_flood_of_refused_handshakes_is_counted_not_logged(tmp_path: Path) -> None:
