@@ -382,3 +382,15 @@ async def test_the_sdk_records_and_proves_an_agents_record(node: Node) -> None:
             with pytest.raises(AipError) as wrong:
                 await AuditTrail(session, identity, log_key=other.vkey()).prove(receipt)
             assert wrong.value.code is Code.NOTE_SIGNATURE_INVALID
+
+
+async def test_a_witness_ignores_logs_it_does_not_follow(node: Node) -> None:
+    stranger = SigningKey(b"\x24" * 32)
+    async with asyncio.timeout(WAIT):
+        async with await open_session(node.url) as peer:
+            for n in range(3):  # any origin a stranger makes up
+                origin = f"stranger.test/log-{n}"
+                note = sign_checkpoint(Checkpoint(origin, 1, b"\x03" * 32), origin, stranger)
+                refused = peer.call("audit.cosign", {"checkpoint": note, "oldSize": 0})
+                assert await _refused(refused) is Code.LOG_UNKNOWN
+    assert node.audit._origin_locks == {}  # [AUD-WIT-001] no state kept for strangers

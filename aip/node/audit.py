@@ -129,6 +129,7 @@ class AuditDesk:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.Task[None] | None = None
         self._origin_locks: dict[str, asyncio.Lock] = {}
+        self._issuing = asyncio.Lock()  # one checkpoint round at a time
         self._failures = TokenBucket(_FAILURES_PER_SECOND, 20, clock())
         self._suppressed = 0
         self.log_verifier = NoteVerifier.from_key(log.origin, key.verify_key)
@@ -174,7 +175,8 @@ class AuditDesk:
             await asyncio.gather(self._timer, return_exceptions=True)
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        await self.log.issue_checkpoint()
+        async with self._issuing:
+            await self.log.issue_checkpoint()
         await self.log.close()
 
     def info(self) -> dict[str, Any]:
@@ -280,14 +282,18 @@ class AuditDesk:
                 logger.exception("checkpoint not issued")
 
     async def checkpoint_now(self) -> str | None:
-        """Issue a checkpoint if the log grew, collect cosignatures; return the latest note."""
-        issued = await self.log.issue_checkpoint()
-        if issued is not None and self._witnesses:
-            checkpoint, note = issued
-            signatures = await self._collect(checkpoint, note)
-            if signatures:
-                await self.log.add_cosignatures(checkpoint.size, signatures)
-        return self.log.latest_checkpoint()
+        """Issue a checkpoint if the log grew, collect cosignatures; return the latest note.
+
+        Rounds never overlap (the timer and a caller may both ask), so a late round cannot
+        store a checkpoint without the cosignatures an earlier round attached."""
+        async with self._issuing:
+            issued = await self.log.issue_checkpoint()
+            if issued is not None and self._witnesses:
+                checkpoint, note = issued
+                signatures = await self._collect(checkpoint, note)
+                if signatures:
+                    await self.log.add_cosignatures(checkpoint.size, signatures)
+            return self.log.latest_checkpoint()
 
     async def _collect(self, checkpoint: Checkpoint, note: str) -> list[NoteSignature]:
         results = await asyncio.gather(
@@ -417,6 +423,8 @@ class AuditDesk:
             raise AipError(Code.INVALID_PARAMS, "checkpoint must be a signed note")
         old, proof = _size(params, "oldSize"), _proof(params)
         origin = parse_checkpoint(parse_note(note).text).origin
+        if origin not in self._follows:  # before any state: strangers' origins cost nothing
+            raise AuditError(Code.LOG_UNKNOWN, "this witness does not follow that log")
         lock = self._origin_locks.setdefault(origin, asyncio.Lock())
         async with lock:  # one review at a time per log: no two forks both pass [AUD-WIT-004]
             stored = self.log.store.witnessed(origin)
