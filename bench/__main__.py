@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import choices, envelope, sessions
+from bench import audit, choices, envelope, sessions
 
 
 def main() -> None:
@@ -10,6 +10,7 @@ def main() -> None:
     choices.main()
     envelope.main()
     sessions.main()
+    audit.main()
 
 
 if __name__ == "__main__":
