@@ -24,6 +24,7 @@ __all__ = [
     "CertificateError",
     "Code",
     "CodecError",
+    "DiscoveryError",
     "EnrollmentError",
     "IntegrityError",
     "KeyMaterialError",
@@ -119,6 +120,13 @@ class Code(IntEnum):
     PEER_AIC_MISMATCH = -33708
     SESSION_EXPIRED = -33709
     PEER_NOT_CONNECTED = -33710
+    ACS_INVALID = -33801
+    AGENT_NOT_FOUND = -33802
+    REGISTRATION_STATE_INVALID = -33803
+    DOMAIN_NOT_OWNED = -33804
+    ONTOLOGY_NOT_APPROVED = -33805
+    CURSOR_EXPIRED = -33806
+    SNAPSHOT_NOT_FOUND = -33807
     RECORD_INVALID = -34101
     ENTRY_TOO_LARGE = -34102
     ENTRY_NOT_FOUND = -34103
@@ -228,3 +236,8 @@ class SessionError(AipError):
 
 class AuditError(AipError):
     """An audit record, log entry, Merkle proof, signed note or witness exchange failed (-341xx)."""
+
+
+class DiscoveryError(AipError):
+    """An ACS document, registration step, discovery request, filter, forwarded hop or sync
+    cursor was refused (-338xx, and the ADP codes 30701..50805)."""

@@ -23,6 +23,8 @@ SHELLS = {
     "_files.py",
     "audit/store.py",
     "audit/log.py",
+    "discovery/store.py",
+    "discovery/service.py",
     "cli_audit.py",
 }
 FORBIDDEN = {
@@ -130,8 +132,24 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.audit.bundle",
         }
     ),
+    frozenset(
+        {
+            "aip.discovery",
+            "aip.discovery.acs",
+            "aip.discovery.acs_fields",
+            "aip.discovery.filters",
+            "aip.discovery.filter_ops",
+            "aip.discovery.forwarding",
+            "aip.discovery.budget",
+            "aip.discovery.sync",
+            "aip.discovery.registry",
+            "aip.discovery.query",
+        }
+    ),
     frozenset({"aip._files"}),
-    frozenset({"aip.audit.store", "aip.audit.log"}),
+    frozenset(
+        {"aip.audit.store", "aip.audit.log", "aip.discovery.store", "aip.discovery.service"}
+    ),
     frozenset(
         {
             "aip.transport",
@@ -165,6 +183,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.client.reconnect",
             "aip.cli_audit",
             "aip.client.audit",
+            "aip.node.discovery",
             "aip.node.audit",
             "aip.node.audit_events",
         }
