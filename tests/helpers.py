@@ -73,3 +73,40 @@ async def aip(*args: str) -> tuple[int, str, str]:
     out, err = await proc.communicate()
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
+
+
+def acs_submission(name: str = "Travel helper", *, domain: str = "agents.example.cn",
+                   tags: tuple[str, ...] = ("travel", "hotel"),
+                   country: str = "CN") -> dict[str, Any]:
+    """A valid ACS submission (spec Part 8) whose URLs all sit under ``domain``."""
+    return {
+        "protocolVersion": "02.01",
+        "name": name,
+        "description": f"{name}: plans trips and books hotels.",
+        "version": "1.0.0",
+        "provider": {
+            "organization": f"{name} Ltd",
+            "url": f"https://{domain}",
+            "countryCode": country,
+            "domainRegistrations": [
+                {"domain": domain, "registrationNumber": "R-1", "registrationType": "WHOIS"}
+            ],
+        },
+        "securitySchemes": {"mtls": {"type": "mutualTLS"}},
+        "endPoints": [
+            {"url": f"wss://{domain}/ws", "transport": "WEBSOCKET", "security": [{"mtls": []}]}
+        ],
+        "capabilities": {"streaming": True, "notification": False, "messageQueue": []},
+        "defaultInputModes": ["text/plain"],
+        "defaultOutputModes": ["text/plain"],
+        "skills": [
+            {
+                "id": "travel.plan.trip",
+                "name": "trip planning",
+                "description": f"{name} plans a trip itinerary with hotels.",
+                "version": "1.0.0",
+                "tags": list(tags),
+                "examples": ["plan a weekend in Hangzhou"],
+            }
+        ],
+    }

@@ -184,12 +184,16 @@ async def test_node_info(node: Node) -> None:
         "handshakeTimeoutSeconds": 10.0,
     }
     assert info["methods"] == [
-        "atr.enroll", "atr.issueToken", "atr.renew", "atr.revocationList", "atr.revoke",
+        "adp.discover",
+        "atr.act", "atr.derive", "atr.enroll", "atr.issueToken", "atr.lookup", "atr.register",
+        "atr.renew", "atr.revocationList", "atr.revoke", "atr.status",
         "audit.append", "audit.checkpoint", "audit.consistency", "audit.cosign", "audit.entry",
         "audit.erase", "audit.inclusion", "audit.leaves",
         "node.authenticate", "node.hello", "node.info", "node.ping",
     ]
-    assert info["features"] == {"devEnrollment": False, "auditLog": True, "witness": False}
+    assert info["features"] == {
+        "devEnrollment": False, "auditLog": True, "witness": False, "discovery": True
+    }
     assert info["audit"]["origin"] == f"localhost/aip-log/{info['nodeAic']}"
     schema = json.loads((spec_dir() / "schema" / "node-info.schema.json").read_text())
     jsonschema.validate(info, schema)  # the published schema describes what the node sends

@@ -33,13 +33,14 @@ from aip.audit.checkpoint import Checkpoint, cosigner, parse_checkpoint, verify_
 from aip.audit.log import TransparencyLog
 from aip.audit.merkle import decode_hash, encode_hash
 from aip.audit.note import NoteSignature, NoteVerifier, parse_note, parse_vkey
-from aip.audit.records import audit_body, make_record, sign_record, verify_record
+from aip.audit.records import make_record, verify_record
 from aip.audit.store import LogStore
 from aip.audit.witness import Witnessed, review
 from aip.client.session import open_session
 from aip.codec import MAX_SAFE_INTEGER, canonicalize, parse
 from aip.errors import AipError, AuditError, Code
 from aip.identity.keys import SigningKey
+from aip.integrity import sign_object
 from aip.jsonrpc import Caller, Handler, expect_params
 from aip.ratelimit import TokenBucket
 
@@ -224,11 +225,10 @@ class AuditDesk:
             result["reason"] = reason
         if code is not None:
             result["errorCode"] = str(code)
+        body = {"actor": actor, "action": {"name": action, "type": kind}, "target": target,
+                "result": result}  # fmt: skip
         try:
-            body = audit_body(
-                actor=actor, action={"name": action, "type": kind}, target=target, result=result
-            )
-            record = make_record(
+            record = make_record(  # checks the whole record, body included, once
                 aic=self.aic,
                 log_type="audit",
                 body=body,
@@ -236,7 +236,7 @@ class AuditDesk:
                 severity="INFO" if status == "success" else "WARN",
                 attributes=attributes,
             )
-            entry = canonicalize(sign_record(record, self._key))
+            entry = canonicalize(sign_object(record, self._key))  # [AUD-REC-017]
         except AipError:
             logger.exception("audit record for %s not built", action)
             return

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from aip.audit.note import parse_vkey
+from aip.discovery.service import Registry
 from aip.identity.certificates import load_certificates
 from aip.jsonrpc import Caller, Handler, expect_params
 from aip.node.atr import (
@@ -37,6 +38,9 @@ from aip.node.audit import PUBLIC as AUDIT_PUBLIC
 from aip.node.audit import AuditDesk, WitnessTarget
 from aip.node.audit_events import audited
 from aip.node.datadir import DataDir, NodeIdentity
+from aip.node.discovery import METHODS as REGISTRY_METHODS
+from aip.node.discovery import PUBLIC as REGISTRY_PUBLIC
+from aip.node.discovery import RegistryMethods, open_registry
 from aip.node.operator import ensure_operator
 from aip.sessions.binding import SignedMethod, message_ids
 from aip.sessions.proofs import certificate_list
@@ -102,6 +106,7 @@ class Node:
             raise ValueError("audit_interval must be positive")
         self._audit_interval = audit_interval
         self._audit: AuditDesk | None = None
+        self._registry: Registry | None = None
         self._listener = SessionListener(
             host=host,
             port=port,
@@ -109,7 +114,9 @@ class Node:
             # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token, and the
             # revocation list is published to anyone [IDN-REV-014]
             # and the transparency log's proofs and witness cosigning [AUD-API-001]
-            public_methods=frozenset({"node.info", ENROLL, REVOCATION_LIST}) | AUDIT_PUBLIC,
+            public_methods=frozenset({"node.info", ENROLL, REVOCATION_LIST})
+            | AUDIT_PUBLIC
+            | REGISTRY_PUBLIC,
             limits=self.limits,
             revoked=self._is_revoked,
             public_urls=public_urls,
@@ -128,6 +135,7 @@ class Node:
         # File I/O and fsyncs run off the event loop.
         data = await asyncio.to_thread(DataDir.open, self.data_path, domain=self._domain)
         audit: AuditDesk | None = None
+        registry: Registry | None = None
         try:
             identity = data.identity
             self.operator_aic = await asyncio.to_thread(ensure_operator, data, _now())
@@ -157,11 +165,13 @@ class Node:
                     "devEnrollment": self.dev_mode,
                     "auditLog": True,
                     "witness": bool(self._witness_logs),
+                    "discovery": True,
                 },
                 "audit": audit.info(),
                 "methods": sorted(
                     {*self._methods, ENROLL, ISSUE_TOKEN, RENEW, REVOKE, REVOCATION_LIST}
                     | {PING, HELLO, AUTHENTICATE}
+                    | REGISTRY_METHODS
                 ),
             }
             self.enrollment = Enrollment(
@@ -179,6 +189,19 @@ class Node:
             ):
                 self._methods[name] = audited(name, handler, audit.emit)
             self._listener.refused = audit.authentication_failed  # [AUD-EVT-003]
+            salt = bytes.fromhex((data.path / "keys" / "registry.salt").read_text().strip())
+            registry = await open_registry(
+                data.path / "registry.sqlite3",
+                node_aic=identity.aic,
+                key=identity.key,
+                salt=salt,
+                operator=self.operator_aic,
+                emit=audit.emit,
+                token_for=self.enrollment.issue_token,
+                dev_mode=self.dev_mode,
+                clock=_now,
+            )
+            self._methods.update(RegistryMethods(registry).table())
             self._methods[REVOCATION_LIST] = self.enrollment.revocation_list
             self._methods[PING] = SignedMethod(
                 _pong, str(identity.aic), identity.key, _now, message_ids(secrets.token_hex(8))
@@ -192,15 +215,20 @@ class Node:
             )
         except BaseException:
             await self._listener.stop()
+            if registry is not None:
+                await registry.close()
             if audit is not None:
                 await audit.close()
             data.close()
             raise
-        self._data, self._audit = data, audit
+        self._data, self._audit, self._registry = data, audit, registry
 
     async def stop(self) -> None:
         """Close every connection (status 1001), stop listening, close the data directory."""
         await self._listener.stop()
+        registry, self._registry = self._registry, None
+        if registry is not None:  # before the audit desk: its changes are audited
+            await registry.close()
         audit, self._audit = self._audit, None
         if audit is not None:  # after the listener: no new events; waits for those in flight
             await audit.close()

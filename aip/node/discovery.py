@@ -1,0 +1,135 @@
+"""The node's registry and discovery methods (spec Part 8), over the registry service.
+
+Open with :func:`open_registry` when the node starts and close the registry when it stops.
+
+Methods (params → result; every method needs an authenticated session except ``atr.lookup``):
+
+* ``atr.register {acs}`` → ``{id, state}``: a new ontology registration (DRAFT).
+* ``atr.status {id}`` → the registration, for its owner or the operator.
+* ``atr.act {id, action, acs?, reason?}`` → ``{id, state, aic?}``: update, submit, cancel,
+  delete (the owner); approve, reject, disable, enable (the operator).
+* ``atr.derive {ontology, overrides?}`` → ``{aic, document, token}``: a new entity of an approved
+  ontology, by its holder, with a one-time enrollment token for it.
+* ``atr.lookup {aic}`` → ``{document}``: the registry-signed ACS (public).
+* ``adp.discover {...}`` → the ADP answer (``acsMap``, ``agents``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aip.discovery.query import read_request
+from aip.discovery.registry import Action
+from aip.discovery.service import Registry
+from aip.discovery.store import RegistryStore
+from aip.errors import AipError, Code
+from aip.identity.aic import Aic
+from aip.identity.keys import SigningKey
+from aip.jsonrpc import Caller, Handler, expect_params
+
+__all__ = ["METHODS", "PUBLIC", "RegistryMethods", "open_registry"]
+
+METHODS = frozenset(
+    {"atr.register", "atr.status", "atr.act", "atr.derive", "atr.lookup", "adp.discover"}
+)
+PUBLIC = frozenset({"atr.lookup"})
+
+
+async def open_registry(
+    path: Path,
+    *,
+    node_aic: Aic,
+    key: SigningKey,
+    salt: bytes,
+    operator: str,
+    emit: Callable[..., None],
+    token_for: Callable[[str], str],
+    dev_mode: bool,
+    clock: Callable[[], datetime],
+) -> Registry:
+    """Open the registry file (off the event loop) and return the service."""
+    store = await asyncio.to_thread(RegistryStore.open, path)
+    return Registry(
+        store,
+        node_aic=node_aic,
+        key=key,
+        salt=salt,
+        operator=operator,
+        emit=emit,
+        token_for=token_for,
+        dev_mode=dev_mode,
+        clock=clock,
+    )
+
+
+def _caller(caller: Caller) -> str:
+    if caller.aic is None:
+        raise AipError(Code.AUTHENTICATION_REQUIRED, "this method needs a session")
+    return caller.aic
+
+
+def _text(params: dict[str, Any], name: str) -> str:
+    value = params[name]
+    if not isinstance(value, str) or not 0 < len(value) <= 256:
+        raise AipError(Code.INVALID_PARAMS, f"{name} is text of 1 to 256 characters")
+    return value
+
+
+class RegistryMethods:
+    """The method table entries of one node's registry."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def table(self) -> dict[str, Handler]:
+        return {
+            "atr.register": self.register,
+            "atr.status": self.status,
+            "atr.act": self.act,
+            "atr.derive": self.derive,
+            "atr.lookup": self.lookup,
+            "adp.discover": self.discover,
+        }
+
+    async def register(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        expect_params(params, required=frozenset({"acs"}))
+        return await self.registry.create(_caller(caller), params["acs"])
+
+    def status(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        expect_params(params, required=frozenset({"id"}))
+        return self.registry.status(_caller(caller), _text(params, "id"))
+
+    async def act(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        expect_params(
+            params, required=frozenset({"id", "action"}), optional=frozenset({"acs", "reason"})
+        )
+        who = _caller(caller)
+        try:
+            action = Action(params["action"])
+        except ValueError:
+            raise AipError(Code.INVALID_PARAMS, "unknown action") from None
+        reason = params.get("reason")
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 512):
+            raise AipError(Code.INVALID_PARAMS, "reason is text of at most 512 characters")
+        return await self.registry.act(
+            who, _text(params, "id"), action, acs=params.get("acs"), reason=reason
+        )
+
+    async def derive(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        expect_params(params, required=frozenset({"ontology"}), optional=frozenset({"overrides"}))
+        overrides = params.get("overrides")
+        if overrides is not None and not isinstance(overrides, dict):
+            raise AipError(Code.INVALID_PARAMS, "overrides is an object of ACS members")
+        return await self.registry.derive(_caller(caller), _text(params, "ontology"), overrides)
+
+    def lookup(self, params: dict[str, Any], _caller: Caller) -> dict[str, Any]:
+        expect_params(params, required=frozenset({"aic"}))
+        return {"document": self.registry.lookup(_text(params, "aic"))}
+
+    def discover(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        _caller(caller)  # ADP: discovery answers authenticated callers [DSC-ADP-001]
+        return self.registry.discover(read_request(params))
