@@ -25,6 +25,7 @@ SHELLS = {
     "audit/log.py",
     "discovery/store.py",
     "discovery/service.py",
+    "discovery/feed.py",
     "cli_audit.py",
 }
 FORBIDDEN = {
@@ -148,7 +149,13 @@ LAYERS: tuple[frozenset[str], ...] = (
     ),
     frozenset({"aip._files"}),
     frozenset(
-        {"aip.audit.store", "aip.audit.log", "aip.discovery.store", "aip.discovery.service"}
+        {
+            "aip.audit.store",
+            "aip.audit.log",
+            "aip.discovery.store",
+            "aip.discovery.service",
+            "aip.discovery.feed",
+        }
     ),
     frozenset(
         {
@@ -184,6 +191,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.cli_audit",
             "aip.client.audit",
             "aip.node.discovery",
+            "aip.node.sync",
             "aip.node.audit",
             "aip.node.audit_events",
         }

@@ -25,6 +25,9 @@ GENERATORS = {  # generator -> the files it writes, under spec/vectors/
     ],
     "gen_record_vectors.py": ["audit/records.json"],
     "gen_forwarding_vectors.py": ["discovery/forwarding.json"],
+    "gen_acs_vectors.py": ["discovery/acs.json"],
+    "gen_filter_vectors.py": ["discovery/filters.json"],
+    "gen_sync_vectors.py": ["discovery/sync.json"],
 }
 
 
@@ -33,6 +36,11 @@ def test_generator_reproduces_the_committed_vectors(generator: str, tmp_path: Pa
     (tmp_path / "tools").mkdir()
     for folder in ("audit", "discovery"):
         (tmp_path / "spec" / "vectors" / folder).mkdir(parents=True)
+    # public inputs some generators read (the ACS examples), copied unchanged
+    shutil.copytree(
+        REPO / "spec" / "vectors" / "external" / "acps",
+        tmp_path / "spec" / "vectors" / "external" / "acps",
+    )
     shutil.copy(REPO / "tools" / generator, tmp_path / "tools" / generator)
     subprocess.run(
         [sys.executable, str(tmp_path / "tools" / generator)],

@@ -2,7 +2,7 @@
 the grouped, ranked result shape of ADP.
 
 Pure core.  :func:`read_request` checks a request (ADP codes 40001 and 40004, -32602 for
-shape) and :func:`search_terms` turns a natural-language query into the FTS5 expression the
+shape) and :func:`search_terms` turns a natural-language query into the full-text terms the
 store runs; :func:`result` builds the answer: ``acsMap`` covering every AIC listed, and
 ``agents`` as groups of ranked ``agentSkills``, at least one group even when nothing matched.
 """
@@ -24,9 +24,11 @@ __all__ = [
     "MAX_LIMIT",
     "TYPES",
     "Discover",
+    "index_text",
     "read_request",
     "result",
     "search_terms",
+    "terms_of",
 ]
 
 TYPES = ("explicit", "exploratory", "trending", "filtered")
@@ -45,6 +47,7 @@ _FORWARD = frozenset(
 _MEMBERS = frozenset({"type", "query", "requestId", "context", "limit", "filter"}) | _FORWARD
 _CONTEXT = frozenset({"conversationId", "recentTurns", "userProfile", "metadata"})
 _WORD = re.compile(r"[0-9a-z]+")
+_RUN = re.compile(r"[0-9a-z]+|[^\W\d_a-z]+")  # latin word runs, or runs of other letters
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,25 +107,36 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+def terms_of(text: str) -> list[str]:
+    """The full-text terms of a text, in order [DSC-ADP-006]: NFKC + case-folded; runs of
+    latin letters and digits are words (two characters or more); every other run of letters
+    (CJK has no spaces) gives its two-character windows, or itself when one character long."""
+    folded = _fold(text)
+    out: list[str] = []
+    for run in _RUN.findall(folded):
+        if _WORD.fullmatch(run):
+            if len(run) >= 2:
+                out.append(run)
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
 def search_terms(query: str) -> list[str]:
-    """The trigram-tokenizer terms of a query: latin words of 3+ characters, and every
-    3-character window of the other runs (CJK text has no spaces) [DSC-ADP-006]."""
-    text = _fold(query)
-    terms: list[str] = []
-    for word in _WORD.findall(text):
-        if len(word) >= 3:
-            terms.append(word)
-    for run in re.split(r"[\s0-9a-z\W_]+", text):
-        terms.extend(run[i : i + 3] for i in range(len(run) - 2))
-    seen: dict[str, None] = {}
-    for term in terms:
-        seen.setdefault(term, None)
-    return list(seen)
+    """The distinct terms of a query, first occurrence first."""
+    return list(dict.fromkeys(terms_of(query)))
 
 
-def match_expression(terms: Sequence[str]) -> str:
-    """An FTS5 expression matching any of ``terms`` (each quoted)."""
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+def index_text(text: str) -> str:
+    """``text`` as the full-text index stores it: its terms, space-separated."""
+    return " ".join(terms_of(text))
+
+
+def match_expression(terms: Sequence[str], *, every: bool = False) -> str:
+    """An FTS5 expression matching any of ``terms`` (each quoted), or all with ``every``."""
+    return (" AND " if every else " OR ").join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 def result(

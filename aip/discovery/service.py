@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aip.discovery.acs import check_domains, check_submission, published
-from aip.discovery.filters import matches, prefilter
+from aip.discovery.filters import Filter, matches, prefilter
 from aip.discovery.query import MAX_TERMS, Discover, match_expression, result, search_terms
 from aip.discovery.registry import Action, Party, State, next_serial, step
 from aip.discovery.store import Published, RegistryStore, Writer, prepare
@@ -31,6 +31,7 @@ __all__ = ["Registry"]
 
 Emit = Callable[..., None]
 _MAX_BATCH = 512
+_CACHE = 50_000  # parsed documents kept for discovery
 
 
 def _iso(moment: datetime) -> str:
@@ -65,6 +66,11 @@ class Registry:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aip-registry")
         self._waiting: list[tuple[Callable[[Writer], Any], asyncio.Future[Any], bool]] = []
         self._counters: dict[str, int] = {}
+        self._cache: dict[str, dict[str, Any]] = {}  # parsed published documents
+        self._touched: set[str] = set()
+        # Called (on the event loop) after every committed batch of writes: the change feed's
+        # long polls wake up on it.
+        self.committed: list[Callable[[], None]] = []
         self._draining: asyncio.Task[None] | None = None
 
     # --- group commit ------------------------------------------------------------------------
@@ -102,6 +108,11 @@ class Registry:
                     future.set_result(value)
                 else:
                     future.set_exception(value)
+            touched, self._touched = self._touched, set()
+            for aic in touched:
+                self._cache.pop(aic, None)
+            for listener in self.committed:
+                listener()
 
     def _run_batch(self, batch: list[tuple[Callable[[Writer], Any], Any, bool]]) -> list[Any]:
         def run(writer: Writer) -> list[tuple[bool, Any]]:
@@ -258,6 +269,7 @@ class Registry:
     ) -> dict[str, Any]:
         previous = w.agent(aic)
         version = 1 if previous is None else previous.version + 1
+        self._touched.add(aic)  # dropped from the cache once committed
         # published() checks the document; sign it as it is [DSC-ACS-028]
         signed = sign_object(published(doc, aic=aic, active=active, modified=now), self._key)
         w.publish(
@@ -323,6 +335,16 @@ class Registry:
         )
         return {"aic": aic, "document": signed, "token": self._token_for(aic)}
 
+    def _docs(self, aics: list[str]) -> dict[str, dict[str, Any]]:
+        """Published documents by AIC, parsed once and kept (until republished)."""
+        cache = self._cache
+        missing = [a for a in aics if a not in cache]
+        if missing:
+            if len(cache) + len(missing) > _CACHE:
+                cache.clear()
+            cache.update(self.store.docs(missing))
+        return {a: cache[a] for a in aics if a in cache}
+
     def _counter(self, name: str) -> int:
         """An allocation counter: the stored value, then what this process handed out."""
         if name not in self._counters:
@@ -357,15 +379,23 @@ class Registry:
 
     def _search(self, req: Discover) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
         terms = search_terms(req.query)
-        grams = {t: [t[i : i + 3] for i in range(len(t) - 2)] for t in terms}
-        counts = self.store.document_frequency(sorted({g for gs in grams.values() for g in gs}))
-        # A term matches at most as many rows as its rarest trigram; one absent: none at all.
-        frequency = {t: min(counts.get(g, 0) for g in gs) for t, gs in grams.items()}
-        kept = sorted((t for t in terms if frequency[t]), key=lambda t: (frequency[t], t))
+        frequency = self.store.document_frequency(terms)
+        kept = sorted((t for t in terms if frequency.get(t)), key=lambda t: (frequency[t], t))
         if not kept:
             return [], {}
-        rows = self.store.search(match_expression(kept[:MAX_TERMS]), req.limit * 5)
-        docs = self.store.docs(sorted({aic for aic, _, _ in rows}))
+        # Terms in more than a fifth of all skills say little and cost a scan of them all; keep
+        # them only when nothing rarer is asked [DSC-ADP-006].
+        common = self.store.skill_rows() // 5
+        kept = [t for t in kept if frequency[t] <= common] or kept[:1]
+        # Skills holding every term first (few rows to rank); then any term, if too few.
+        rows = []
+        if len(kept) > 1:
+            rows = self.store.search(match_expression(kept[:MAX_TERMS], every=True), req.limit * 5)
+        if len(rows) < req.limit:
+            more = self.store.search(match_expression(kept[:MAX_TERMS]), req.limit * 5)
+            listed = {(a, s) for a, s, _ in rows}
+            rows += [r for r in more if (r[0], r[1]) not in listed]
+        docs = self._docs(sorted({aic for aic, _, _ in rows}))
         hits: list[tuple[str, str, str]] = []
         seen: set[tuple[str, str]] = set()
         for aic, skill, _score in rows:
@@ -380,9 +410,23 @@ class Registry:
                 break
         return hits, docs
 
+    def _narrowed(self, flt: Filter) -> list[str] | None:
+        """Candidate AICs for ``flt`` from the facts index, or None to scan.  For an ``and``,
+        every item with a hint narrows (their candidate sets intersect); else one hint."""
+        parts = [Filter("and", (c,), ()) for c in flt.conditions] + list(flt.groups)
+        if flt.logic != "and" or len(parts) < 2:
+            hints = prefilter(flt)
+            return None if hints is None else self.store.candidates(hints)
+        found: set[str] | None = None
+        for part in parts:
+            hints = prefilter(part)
+            some = None if hints is None else self.store.candidates(hints)
+            if some is not None:
+                found = set(some) if found is None else found & set(some)
+        return None if found is None else sorted(found)
+
     def _filtered(self, req: Discover) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
-        hints = prefilter(req.filter) if req.filter is not None else None
-        narrowed = self.store.candidates(hints) if hints is not None else None
+        narrowed = self._narrowed(req.filter) if req.filter is not None else None
         if narrowed is not None:
             return self._scan(req, narrowed, "filter")
         hits: list[tuple[str, str, str]] = []
@@ -404,9 +448,12 @@ class Registry:
         want = req.limit if limit is None else limit
         hits: list[tuple[str, str, str]] = []
         docs: dict[str, Any] = {}
-        for start in range(0, len(aics), 200):
-            batch = self.store.docs(aics[start : start + 200])
-            for aic in aics[start : start + 200]:
+        start, size = 0, 2 * want  # small first: most filters find their first hits early
+        while start < len(aics):
+            page = aics[start : start + size]
+            start, size = start + size, min(size * 4, 1000)
+            batch = self._docs(page)
+            for aic in page:
                 doc = batch.get(aic)
                 if doc is None or (req.filter is not None and not matches(req.filter, doc)):
                     continue

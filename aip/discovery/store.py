@@ -3,7 +3,8 @@
 One file (``registry.sqlite3`` in the node's data directory) holds the ontology registrations
 and their review state, the published ACS documents (signed by the registry, as canonical
 bytes), the facts index the filter language uses (:func:`aip.discovery.filters.flatten`), a
-full-text index of skills (FTS5, trigram tokenizer, BM25 ranking), the allocation counters and
+full-text index of skills (FTS5 over the terms of :func:`~aip.discovery.query.index_text`,
+BM25 ranking), the allocation counters and
 the change feed DSP serves.
 
 Durability: WAL with ``synchronous=FULL``; each :meth:`RegistryStore.write` is one transaction,
@@ -24,12 +25,13 @@ from typing import Any
 
 from aip.codec import canonicalize, parse
 from aip.discovery.filters import flatten, fold
+from aip.discovery.query import index_text
 from aip.discovery.sync import acs_urn
 
 __all__ = ["MAX_INDEXED", "Published", "RegistryStore", "Writer"]
 
 _FORMAT = "aip-registry/1"
-MAX_INDEXED = 256  # longer values are not in the facts index; filters on them scan
+MAX_INDEXED = 256  # longer strings are indexed by their first MAX_INDEXED folded characters
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -46,7 +48,7 @@ CREATE TABLE IF NOT EXISTS facts (
     WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS skills_fts USING fts5(
     aic UNINDEXED, skill UNINDEXED, name, description, tags, examples, agent,
-    tokenize = 'trigram');
+    tokenize = 'unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE IF NOT EXISTS skills_vocab USING fts5vocab(skills_fts, row);
 CREATE TABLE IF NOT EXISTS skill_rows (aic TEXT NOT NULL, row INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS skill_rows_aic ON skill_rows (aic);
@@ -69,8 +71,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 def _key(value: Any) -> str:
     """The facts key of a scalar: ``f:`` + folded text for a string (so an exact match is
     found among its folded equals, then checked), ``e:`` + canonical JSON otherwise."""
-    if isinstance(value, str):
-        return "f:" + fold(value)
+    if isinstance(value, str):  # cut: a lookup cut the same way finds a superset [DSC-FLT-026]
+        return "f:" + fold(value)[:MAX_INDEXED]
     if value is True or value is False or value is None:
         return "e:" + ("true" if value is True else "false" if value is False else "null")
     if type(value) is int:  # the parser admits only safe integers: their text is canonical
@@ -79,13 +81,8 @@ def _key(value: Any) -> str:
 
 
 def fact_keys(doc: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (path, key) rows of ``doc`` in the facts index, each key at most MAX_INDEXED long."""
-    rows: set[tuple[str, str]] = set()
-    for path, value in flatten(doc):
-        key = _key(value)
-        if len(key) <= MAX_INDEXED:
-            rows.add((path, key))
-    return sorted(rows)
+    """The (path, key) rows of ``doc`` in the facts index: every scalar, strings cut."""
+    return sorted({(path, _key(value)) for path, value in flatten(doc)})
 
 
 Prepared = tuple[bytes, list[tuple[str, str, str]], list[tuple[str, ...]]]
@@ -228,17 +225,19 @@ class Writer:
 
 
 def _skill_rows(aic: str, doc: dict[str, Any]) -> Iterator[tuple[str, ...]]:
-    agent = " ".join(str(doc.get(k, "")) for k in ("name", "description"))
+    agent = index_text(" ".join(str(doc.get(k, "")) for k in ("name", "description")))
     for skill in doc.get("skills", []):
         if not isinstance(skill, dict) or not isinstance(skill.get("id"), str):
             continue
+        tags = [t for t in skill.get("tags", []) if isinstance(t, str)]
+        examples = [e for e in skill.get("examples", []) if isinstance(e, str)]
         yield (
             aic,
             skill["id"],
-            str(skill.get("name", "")),
-            str(skill.get("description", "")),
-            " ".join(str(t) for t in skill.get("tags", []) if isinstance(t, str)),
-            " ".join(str(e) for e in skill.get("examples", []) if isinstance(e, str)),
+            index_text(str(skill.get("name", ""))),
+            index_text(str(skill.get("description", ""))),
+            index_text(" ".join(tags)),
+            index_text(" ".join(examples)),
             agent,
         )
 
@@ -320,14 +319,12 @@ class RegistryStore:
         return out
 
     def candidates(self, hints: Sequence[tuple[str, str, tuple[Any, ...]]]) -> list[str] | None:
-        """AICs (sorted) with a fact matching any hint of a filter's prefilter, a superset of
-        the matches; None when a hint is beyond the index (a value over MAX_INDEXED): scan."""
+        """AICs (sorted) with a fact matching any hint of a filter's prefilter: a superset of
+        the matches (strings are compared on their cut, folded form), or None to scan."""
         found: set[str] = set()
         for path, kind, values in hints:
             for value in values:
-                key = "f:" + fold(str(value)) if kind in ("fold", "prefix") else _key(value)
-                if len(key) > MAX_INDEXED:
-                    return None
+                key = "f:" + fold(str(value))[:MAX_INDEXED] if kind != "eq" else _key(value)
                 if kind == "prefix":
                     sql = "SELECT aic FROM facts WHERE path = ? AND key >= ? AND key < ?"
                     rows = self._rows(sql, (path, key, key + "\U0010ffff"))
@@ -360,7 +357,7 @@ class RegistryStore:
         ]
 
     def document_frequency(self, terms: Sequence[str]) -> dict[str, int]:
-        """How many skill rows hold each trigram term (FTS5 vocabulary)."""
+        """How many skill rows hold each term (FTS5 vocabulary)."""
         if not terms:
             return {}
         marks = ",".join("?" * len(terms))
@@ -381,6 +378,10 @@ class RegistryStore:
                 (match, limit),
             )
         ]
+
+    def skill_rows(self) -> int:
+        """About how many skills the full-text index holds (rows ever added: O(1))."""
+        return int(self._rows("SELECT COALESCE(MAX(rowid), 0) FROM skill_rows")[0][0])
 
     def counts(self) -> dict[str, int]:
         rows = self._rows("SELECT kind, active, COUNT(*) FROM agents GROUP BY kind, active")
