@@ -101,6 +101,10 @@ async def test_register_review_derive_and_discover(node: Node) -> None:
             assert [s["aic"] for s in filtered["agents"][0]["agentSkills"]] == [entity["aic"]]
             trending = await owner.call("adp.discover", {"type": "trending"})
             assert trending["agents"][0]["agentSkills"][0]["aic"] == entity["aic"]
+            # the node serves its change feed [DSC-SYN-001]: the entity is in a snapshot
+            snapshot = await owner.call("dsp.snapshot", {})
+            ids = [change["id"] for change in snapshot["objects"]]
+            assert f"urn:aip:acs:{entity['aic']}" in ids
             nothing = await owner.call("adp.discover", {"query": "quantum chromodynamics"})
             assert nothing["agents"] == [{"group": "quantum chromodynamics", "agentSkills": []}]
 

@@ -189,10 +189,12 @@ async def test_node_info(node: Node) -> None:
         "atr.renew", "atr.revocationList", "atr.revoke", "atr.status",
         "audit.append", "audit.checkpoint", "audit.consistency", "audit.cosign", "audit.entry",
         "audit.erase", "audit.inclusion", "audit.leaves",
+        "dsp.changes", "dsp.chunk", "dsp.info", "dsp.snapshot",
         "node.authenticate", "node.hello", "node.info", "node.ping",
     ]
     assert info["features"] == {
-        "devEnrollment": False, "auditLog": True, "witness": False, "discovery": True
+        "devEnrollment": False, "auditLog": True, "witness": False, "discovery": True,
+        "sync": True,
     }
     assert info["audit"]["origin"] == f"localhost/aip-log/{info['nodeAic']}"
     schema = json.loads((spec_dir() / "schema" / "node-info.schema.json").read_text())

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from aip.audit.note import parse_vkey
+from aip.discovery.feed import SqliteFeed
 from aip.discovery.service import Registry
 from aip.identity.certificates import load_certificates
 from aip.jsonrpc import Caller, Handler, expect_params
@@ -42,6 +43,8 @@ from aip.node.discovery import METHODS as REGISTRY_METHODS
 from aip.node.discovery import PUBLIC as REGISTRY_PUBLIC
 from aip.node.discovery import RegistryMethods, open_registry
 from aip.node.operator import ensure_operator
+from aip.node.sync import METHODS as SYNC_METHODS
+from aip.node.sync import SyncDesk
 from aip.sessions.binding import SignedMethod, message_ids
 from aip.sessions.proofs import certificate_list
 from aip.sessions.server import AUTHENTICATE, HELLO
@@ -107,6 +110,8 @@ class Node:
         self._audit_interval = audit_interval
         self._audit: AuditDesk | None = None
         self._registry: Registry | None = None
+        self._feed: SqliteFeed | None = None
+        self._sync: SyncDesk | None = None
         self._listener = SessionListener(
             host=host,
             port=port,
@@ -136,6 +141,8 @@ class Node:
         data = await asyncio.to_thread(DataDir.open, self.data_path, domain=self._domain)
         audit: AuditDesk | None = None
         registry: Registry | None = None
+        feed: SqliteFeed | None = None
+        sync: SyncDesk | None = None
         try:
             identity = data.identity
             self.operator_aic = await asyncio.to_thread(ensure_operator, data, _now())
@@ -166,12 +173,14 @@ class Node:
                     "auditLog": True,
                     "witness": bool(self._witness_logs),
                     "discovery": True,
+                    "sync": True,
                 },
                 "audit": audit.info(),
                 "methods": sorted(
                     {*self._methods, ENROLL, ISSUE_TOKEN, RENEW, REVOKE, REVOCATION_LIST}
                     | {PING, HELLO, AUTHENTICATE}
                     | REGISTRY_METHODS
+                    | SYNC_METHODS
                 ),
             }
             self.enrollment = Enrollment(
@@ -202,6 +211,11 @@ class Node:
                 clock=_now,
             )
             self._methods.update(RegistryMethods(registry).table())
+            feed = await asyncio.to_thread(SqliteFeed, data.path / "registry.sqlite3", clock=_now)
+            # [DSC-SYN-022] this node's CA vouches for every session, so every authenticated
+            # caller is of this domain; compare registry levels once other roots are trusted
+            sync = SyncDesk(feed, registry, allowed=lambda caller: caller.aic is not None)
+            self._methods.update(sync.methods())
             self._methods[REVOCATION_LIST] = self.enrollment.revocation_list
             self._methods[PING] = SignedMethod(
                 _pong, str(identity.aic), identity.key, _now, message_ids(secrets.token_hex(8))
@@ -215,6 +229,10 @@ class Node:
             )
         except BaseException:
             await self._listener.stop()
+            if sync is not None:
+                await sync.close()
+            if feed is not None:
+                feed.close()
             if registry is not None:
                 await registry.close()
             if audit is not None:
@@ -222,10 +240,17 @@ class Node:
             data.close()
             raise
         self._data, self._audit, self._registry = data, audit, registry
+        self._feed, self._sync = feed, sync
 
     async def stop(self) -> None:
         """Close every connection (status 1001), stop listening, close the data directory."""
         await self._listener.stop()
+        sync, self._sync = self._sync, None
+        if sync is not None:  # answers the long polls still waiting
+            await sync.close()
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.close()
         registry, self._registry = self._registry, None
         if registry is not None:  # before the audit desk: its changes are audited
             await registry.close()
