@@ -354,3 +354,30 @@ async def test_the_desk_refuses_an_anonymous_caller_itself(node: Node) -> None:
         await desk.close()  # detaches from the registry, waits for its prune
         assert desk._committed not in registry.committed
         feed.close()
+
+
+async def test_answers_fit_the_frame_limit(node: Node) -> None:
+    # [DSC-SYN-012] [DSC-SYN-015] a page or a chunk never outgrows the session's frames
+    owner, operator, _consumer = await sessions(node)
+    async with owner, operator:
+        _, ontology = await approved(owner, operator, "Framed")
+        for _ in range(4):
+            await owner.call("atr.derive", {"ontology": ontology})
+    registry = registry_of(node)
+    feed = SqliteFeed(registry.store.path)
+    largest = feed.largest_object()
+    desk = SyncDesk(feed, registry, allowed=lambda c: True, max_bytes=2 * (largest + 512))
+    caller = Caller(aic=CONSUMER)
+    try:
+        page = await desk.changes({"since": "0", "limit": 1000}, caller)
+        assert 1 <= len(page["changes"]) <= 2  # cut to fit, and never empty
+        assert page["nextSeq"] == page["changes"][-1]["seq"]  # resume right after the cut
+        rest = await desk.changes({"since": page["nextSeq"], "limit": 1000}, caller)
+        assert rest["changes"][0]["seq"] > page["nextSeq"]  # nothing skipped or repeated
+        first = await desk.snapshot({"chunkSize": 1000}, caller)
+        assert first["objectCount"] >= 5
+        assert first["chunkTotal"] >= 3  # chunks of at most two of the largest objects
+        assert len(first["objects"]) <= 2
+    finally:
+        await desk.close()
+        feed.close()

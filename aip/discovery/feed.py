@@ -190,6 +190,15 @@ class SqliteFeed:
         row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
         return max(0 if row is None else int(row[0]), self._horizon())
 
+    def largest_object(self) -> int:
+        """Bytes of the largest payload the feed could put in a chunk (0 when none)."""
+        with self._lock, self._reading():
+            row = self._db.execute(
+                "SELECT MAX(m) FROM (SELECT MAX(length(payload)) AS m FROM changes"
+                " UNION ALL SELECT MAX(length(payload)) FROM dsp_objects)"
+            ).fetchone()
+        return int(row[0] or 0)
+
     @property
     def head(self) -> int:
         """The seq of the newest change (0 before the first), as last committed."""

@@ -26,9 +26,11 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from aip.codec import dumps
 from aip.discovery.feed import SqliteFeed
 from aip.discovery.service import Registry
 from aip.discovery.sync import (
+    Change,
     encode_changes_result,
     parse_changes_params,
     parse_chunk_params,
@@ -59,6 +61,7 @@ class SyncDesk:
         *,
         allowed: Callable[[Caller], bool],
         prune_every_s: float = 60.0,
+        max_bytes: int = 768 * 1024,
     ) -> None:
         if prune_every_s <= 0:
             raise ValueError("prune_every_s must be positive")
@@ -66,6 +69,7 @@ class SyncDesk:
         self._registry = registry
         self._allowed = allowed
         self._prune_every = prune_every_s
+        self._max_bytes = max_bytes  # an answer stays under the session's frame limit
         self._bell = asyncio.Event()  # set (and replaced) at every committed write
         self._closed = False
         self._last_prune: float | None = None
@@ -142,13 +146,26 @@ class SyncDesk:
         """``dsp.snapshot`` [DSC-SYN-015] [DSC-SYN-016]."""
         self._check(caller)
         req = parse_snapshot_params(params, self.feed.types)
-        return await asyncio.to_thread(self.feed.snapshot, req.chunk_size, req.types)
+        largest = await asyncio.to_thread(self.feed.largest_object)
+        # [DSC-SYN-015] chunks small enough that one of the largest objects' chunks fits a frame
+        size = max(1, min(req.chunk_size, self._max_bytes // (largest + _ENVELOPE)))
+        return await asyncio.to_thread(self.feed.snapshot, size, req.types)
 
     async def chunk(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """``dsp.chunk`` [DSC-SYN-017]."""
         self._check(caller)
         req = parse_chunk_params(params)
         return await asyncio.to_thread(self.feed.chunk, req.snapshot_id, req.index)
+
+    def _fit(self, page: list[Change], next_seq: int) -> tuple[list[Change], int]:
+        """The longest prefix of ``page`` that fits a frame, at least one change
+        [DSC-SYN-012]; ``nextSeq`` then names the last change kept."""
+        total = 0
+        for kept, change in enumerate(page):
+            total += _size(change)
+            if kept and total > self._max_bytes:
+                return page[:kept], page[kept - 1].seq
+        return page, next_seq
 
     async def changes(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """``dsp.changes`` [DSC-SYN-012]: refusals at once; with nothing after ``since``, wait
@@ -163,6 +180,7 @@ class SyncDesk:
         while True:
             bell = self._bell  # taken before reading: a commit meanwhile rings this one
             page, next_seq = await asyncio.to_thread(self.feed.changes, req.since, req.limit)
+            page, next_seq = self._fit(page, next_seq)
             remaining = deadline - loop.time()
             if page or remaining <= 0 or self._closed:
                 return encode_changes_result(page, next_seq)
@@ -174,6 +192,13 @@ class SyncDesk:
                 pass  # read once more, then answer (remaining is now <= 0)
             finally:
                 self.waiting -= 1
+
+
+_ENVELOPE = 512  # bytes an envelope adds to its payload, generously
+
+
+def _size(change: Change) -> int:
+    return _ENVELOPE + (len(dumps(change.payload)) if change.payload is not None else 0)
 
 
 def sync_methods(
