@@ -352,10 +352,7 @@ class Registry:
         return self._counters[name]
 
     def _owns(self, caller: str, ontology: str) -> bool:
-        rows = self.store._rows(
-            "SELECT 1 FROM registrations WHERE owner = ? AND aic = ? LIMIT 1", (caller, ontology)
-        )
-        return bool(rows)
+        return self.store.owns(caller, ontology)
 
     def lookup(self, aic: str) -> dict[str, Any]:
         """The signed document of ``aic`` (AGENT_NOT_FOUND when unknown or withdrawn)."""

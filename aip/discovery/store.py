@@ -300,6 +300,11 @@ class RegistryStore:
         rows = self._rows("SELECT value FROM counters WHERE name = ?", (name,))
         return int(rows[0][0]) if rows else 0
 
+    def owns(self, owner: str, aic: str) -> bool:
+        """Whether ``owner`` registered the ontology ``aic``."""
+        sql = "SELECT 1 FROM registrations WHERE owner = ? AND aic = ? LIMIT 1"
+        return bool(self._rows(sql, (owner, aic)))
+
     def agent(self, aic: str) -> Published | None:
         rows = self._rows(
             "SELECT aic, kind, ontology, active, version, modified, doc FROM agents WHERE aic = ?",

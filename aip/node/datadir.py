@@ -7,6 +7,9 @@ the CA's renewal window).  Layout, all under ``<data>`` (mode 0700)::
 
     node.json            config: format, domain, nodeAic; written last, it marks a complete setup
     node.sqlite3         SQLite (WAL, synchronous=FULL); table meta: schema_version, node_aic
+    audit.sqlite3        the transparency log (aip.audit.store; opened by the node's audit desk)
+    registry.sqlite3     registrations, published ACS, discovery index, change feed
+                         (aip.discovery.store; opened by the node's registry)
     ca/ca-bundle.pem     root + intermediate certificates and private keys        (0600)
     ca/trust-bundle.pem  the root certificate, to hand to relying parties
     ca/state.json        the CA's issued / revoked certificates and tokens          (0600)
