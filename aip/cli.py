@@ -107,6 +107,14 @@ def _node_arguments(parser: argparse.ArgumentParser) -> None:
         help="act as a witness for the log with this checkpoint key (repeat)",
     )
     parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        metavar="URL=AIC=ROOTFILE",
+        help="a federation peer: its node's ws:// URL and AIC, and its domain's root "
+        "certificate (PEM file); discovery forwards to peers in the order given (repeat)",
+    )
+    parser.add_argument(
         "--checkpoint-interval",
         type=float,
         default=1.0,
@@ -118,10 +126,15 @@ def _node_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_node(args: argparse.Namespace) -> int:
     """Start the node, print its identity and URL, serve until SIGINT/SIGTERM; return 0."""
     from aip.node import Node  # noqa: PLC0415  (websockets loads only for this command)
+    from aip.node.federation import Peer  # noqa: PLC0415
     from aip.transport.loop import run  # noqa: PLC0415
 
     if not 0 <= args.port <= 65535:
         return fail("node", f"port {args.port} is outside 0..65535")
+    try:
+        peers = [Peer.parse(text) for text in args.peer]
+    except (ValueError, OSError) as exc:
+        return fail("node", f"--peer: {why(exc)}")
     data = args.data or Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
 
     def announce(node: Node) -> None:
@@ -155,6 +168,7 @@ def _run_node(args: argparse.Namespace) -> int:
             witnesses=args.witness,
             witness_logs=args.witness_for,
             audit_interval=args.checkpoint_interval,
+            peers=peers,
         )
         if args.dev:  # loudly, on stderr so that --json output stays one object [IDN-ENR-009]
             from aip.node.atr import DEV_MODE_BANNER  # noqa: PLC0415

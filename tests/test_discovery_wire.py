@@ -16,6 +16,7 @@ from aip.client import AgentIdentity, connect
 from aip.client.session import Session, open_session
 from aip.codec import parse
 from aip.discovery.acs import verify_acs
+from aip.discovery.filters import matches, parse_filter
 from aip.discovery.registry import TRANSITIONS, Action, Party, State, step
 from aip.errors import AipError, Code
 from aip.identity.certificates import Usage, certificate_pem
@@ -257,3 +258,44 @@ def test_the_workflow_table_decides_every_pair() -> None:
 
 def test_acs_submission_helper_is_json() -> None:
     assert json.loads(json.dumps(acs_submission())) == acs_submission()
+
+
+async def test_filtered_answers_are_exactly_the_matches(node: Node) -> None:
+    # [DSC-FLT-026] [DSC-ADP-007] the index only narrows: the answer is what exact evaluation
+    # of every published document gives, in AIC order
+    products = [
+        ("Alpha", ("travel", "hotel"), "CN"), ("Beta", ("travel",), "DE"),
+        ("Gamma", ("legal", "contract"), "CN"), ("Delta", ("hotel", "food"), "FR"),
+        ("Epsilon", ("food",), "DE"),
+    ]  # fmt: skip
+    filters: list[dict[str, Any]] = [
+        {"conditions": [{"field": "skills.tags", "op": "anyOf", "value": ["hotel", "food"]}]},
+        {"logic": "and", "conditions": [
+            {"field": "provider.countryCode", "op": "eq", "value": "cn"},
+            {"field": "skills.tags", "op": "anyOf", "value": ["travel"]}]},
+        {"logic": "or", "conditions": [
+            {"field": "provider.countryCode", "op": "eq", "value": "DE"},
+            {"field": "skills.tags", "op": "allOf", "value": ["legal", "contract"]}]},
+        {"logic": "not", "conditions": [
+            {"field": "skills.tags", "op": "anyOf", "value": ["travel"]}]},
+        {"conditions": [{"field": "name", "op": "startsWith", "value": "al"}]},
+    ]  # fmt: skip
+    async with asyncio.timeout(WAIT):
+        owner, operator = await _sessions(node)
+        async with owner, operator:
+            entities = []
+            for name, tags, country in products:
+                acs = acs_submission(name, tags=tags, country=country)
+                ontology = await _approved(owner, operator, acs)
+                entities.append((await owner.call("atr.derive", {"ontology": ontology}))["aic"])
+            documents = {
+                aic: (await owner.call("atr.lookup", {"aic": aic}))["document"] for aic in entities
+            }
+            for raw in filters:
+                answer = await owner.call(
+                    "adp.discover", {"type": "filtered", "filter": raw, "limit": 100}
+                )
+                got = [s["aic"] for s in answer["agents"][0]["agentSkills"]]
+                flt = parse_filter(raw)
+                expected = sorted(a for a, d in documents.items() if matches(flt, d))
+                assert got == expected, raw

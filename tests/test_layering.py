@@ -191,6 +191,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.cli_audit",
             "aip.client.audit",
             "aip.node.discovery",
+            "aip.node.federation",
             "aip.node.sync",
             "aip.node.audit",
             "aip.node.audit_events",

@@ -407,36 +407,32 @@ class Registry:
                 break
         return hits, docs
 
-    def _narrowed(self, flt: Filter) -> list[str] | None:
-        """Candidate AICs for ``flt`` from the facts index, or None to scan.  For an ``and``,
-        every item with a hint narrows (their candidate sets intersect); else one hint."""
+    def _hints(self, flt: Filter) -> list[list[tuple[str, str, tuple[Any, ...]]]] | None:
+        """Index hints that every match satisfies (all of them), or None to scan: for an
+        ``and``, one per item that has one; otherwise the filter's own hint."""
+        if flt.logic != "and":
+            hint = prefilter(flt)
+            return None if hint is None else [hint]
         parts = [Filter("and", (c,), ()) for c in flt.conditions] + list(flt.groups)
-        if flt.logic != "and" or len(parts) < 2:
-            hints = prefilter(flt)
-            return None if hints is None else self.store.candidates(hints)
-        found: set[str] | None = None
-        for part in parts:
-            hints = prefilter(part)
-            some = None if hints is None else self.store.candidates(hints)
-            if some is not None:
-                found = set(some) if found is None else found & set(some)
-        return None if found is None else sorted(found)
+        hints = [h for h in (prefilter(p) for p in parts) if h is not None]
+        return hints or None
 
     def _filtered(self, req: Discover) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
-        narrowed = self._narrowed(req.filter) if req.filter is not None else None
-        if narrowed is not None:
-            return self._scan(req, narrowed, "filter")
+        hints = self._hints(req.filter) if req.filter is not None else None
         hits: list[tuple[str, str, str]] = []
         docs: dict[str, Any] = {}
-        after = ""
+        after, size = "", 4 * req.limit
         while len(hits) < req.limit:
-            page = self.store.active_entities(after, 500)
+            if hints is not None:  # candidates from the index, intersected in SQLite
+                page = self.store.candidate_page(hints, after, size)
+            else:
+                page = self.store.active_entities(after, size)
             if not page:
                 break
             more, seen = self._scan(req, page, "filter", req.limit - len(hits))
             hits += more
             docs.update(seen)
-            after = page[-1]
+            after, size = page[-1], min(size * 4, 2000)
         return hits, docs
 
     def _scan(

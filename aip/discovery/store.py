@@ -324,21 +324,36 @@ class RegistryStore:
                 out[aic] = parse(doc)
         return out
 
-    def candidates(self, hints: Sequence[tuple[str, str, tuple[Any, ...]]]) -> list[str] | None:
-        """AICs (sorted) with a fact matching any hint of a filter's prefilter: a superset of
-        the matches (strings are compared on their cut, folded form), or None to scan."""
-        found: set[str] = set()
-        for path, kind, values in hints:
-            for value in values:
-                key = "f:" + fold(str(value))[:MAX_INDEXED] if kind != "eq" else _key(value)
+    def candidate_page(
+        self, hints: Sequence[Sequence[tuple[str, str, tuple[Any, ...]]]], after: str, limit: int
+    ) -> list[str]:
+        """Up to ``limit`` AICs after ``after``, in order, with a fact matching every one of
+        ``hints`` (each a disjunction, as :func:`~aip.discovery.filters.prefilter` gives):
+        the intersection is computed by SQLite, a page at a time."""
+        parts: list[str] = []
+        args: list[Any] = []
+        for hint in hints:
+            union: list[str] = []
+            for path, kind, values in hint:
+                keys = [
+                    "f:" + fold(str(v))[:MAX_INDEXED] if kind != "eq" else _key(v) for v in values
+                ]
                 if kind == "prefix":
-                    sql = "SELECT aic FROM facts WHERE path = ? AND key >= ? AND key < ?"
-                    rows = self._rows(sql, (path, key, key + "\U0010ffff"))
+                    for key in keys:
+                        union.append(
+                            "SELECT aic FROM facts WHERE path = ? AND key >= ? AND key < ?"
+                            " AND aic > ?"
+                        )
+                        args += [path, key, key + "\U0010ffff", after]
                 else:
-                    sql = "SELECT aic FROM facts WHERE path = ? AND key = ?"
-                    rows = self._rows(sql, (path, key))
-                found.update(a for (a,) in rows)
-        return sorted(found)
+                    marks = ",".join("?" * len(keys))
+                    union.append(
+                        f"SELECT aic FROM facts WHERE path = ? AND key IN ({marks}) AND aic > ?"
+                    )
+                    args += [path, *keys, after]
+            parts.append("SELECT DISTINCT aic FROM (" + " UNION ".join(union) + ")")
+        sql = " INTERSECT ".join(parts) + " ORDER BY 1 LIMIT ?"
+        return [a for (a,) in self._rows(sql, [*args, limit])]
 
     def active_entities(self, after: str = "", limit: int = 1000) -> list[str]:
         """Active entity AICs in AIC order, after ``after`` (for scans)."""

@@ -11,7 +11,8 @@ Methods (params → result; every method needs an authenticated session except `
 * ``atr.derive {ontology, overrides?}`` → ``{aic, document, token}``: a new entity of an approved
   ontology, by its holder, with a one-time enrollment token for it.
 * ``atr.lookup {aic}`` → ``{document}``: the registry-signed ACS (public).
-* ``adp.discover {...}`` → the ADP answer (``acsMap``, ``agents``).
+* ``adp.discover {...}`` → the ADP answer (``acsMap``, ``agents``, and ``routes`` when the
+  node forwarded it to federation peers: :mod:`aip.node.federation`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from aip.errors import AipError, Code
 from aip.identity.aic import Aic
 from aip.identity.keys import SigningKey
 from aip.jsonrpc import Caller, Handler, expect_params
+from aip.node.federation import Federation
 
 __all__ = ["METHODS", "PUBLIC", "RegistryMethods", "open_registry"]
 
@@ -82,8 +84,9 @@ def _text(params: dict[str, Any], name: str) -> str:
 class RegistryMethods:
     """The method table entries of one node's registry."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, federation: Federation | None = None) -> None:
         self.registry = registry
+        self.federation = federation
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -130,6 +133,9 @@ class RegistryMethods:
         expect_params(params, required=frozenset({"aic"}))
         return {"document": self.registry.lookup(_text(params, "aic"))}
 
-    def discover(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    async def discover(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         _caller(caller)  # ADP: discovery answers authenticated callers [DSC-ADP-001]
-        return self.registry.discover(read_request(params))
+        if self.federation is None:  # a registry alone: no forwarding checks, local answer
+            return self.registry.discover(read_request(params))
+        # [DSC-FWD-006] checks, local answer, forwarding to peers, merge
+        return await self.federation.discover(params, caller, self.registry.discover)

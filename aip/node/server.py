@@ -6,6 +6,7 @@ identity, operator), a :class:`~aip.transport.listener.SessionListener` that aut
 connection (spec Part 7), and its methods: ``node.info``, ``node.ping`` (the signed echo of
 Part 7 §7.6), and the registration desk of :mod:`aip.node.atr` (``atr.enroll``,
 ``atr.issueToken`` for the operator, ``atr.renew``, ``atr.revoke``, ``atr.revocationList``).
+With federation ``peers`` it forwards ``adp.discover`` to them (:mod:`aip.node.federation`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from aip.node.datadir import DataDir, NodeIdentity
 from aip.node.discovery import METHODS as REGISTRY_METHODS
 from aip.node.discovery import PUBLIC as REGISTRY_PUBLIC
 from aip.node.discovery import RegistryMethods, open_registry
+from aip.node.federation import Federation, Peer, ensure_node_client, guard_methods
 from aip.node.operator import ensure_operator
 from aip.node.sync import METHODS as SYNC_METHODS
 from aip.node.sync import SyncDesk
@@ -72,6 +74,9 @@ class Node:
     ``port=0`` lets the OS pick a free port; read :attr:`port` / :attr:`url` after
     :meth:`start`.  ``domain`` is used only when the data directory is created.  ``tls=True``
     serves ``wss://`` in mTLS mode (spec Part 7 §7.4) with the node's serverAuth certificate.
+    ``peers`` are the federation peers discovery forwards to, in preference order (see
+    :mod:`aip.node.federation`); they need the in-band handshake, so not with ``tls``
+    (``ValueError``).
     """
 
     def __init__(
@@ -88,7 +93,10 @@ class Node:
         witness_logs: Sequence[str] = (),
         witnesses: Sequence[str] = (),
         audit_interval: float = 1.0,
+        peers: Sequence[Peer] = (),
     ) -> None:
+        if tls and peers:
+            raise ValueError("federation peers need the in-band handshake, not mTLS mode")
         if dev_mode:  # tokenless enrollment for local agents only [IDN-ENR-009]
             require_loopback(host, public_urls)
         self.dev_mode = dev_mode
@@ -112,16 +120,19 @@ class Node:
         self._registry: Registry | None = None
         self._feed: SqliteFeed | None = None
         self._sync: SyncDesk | None = None
+        self._peers = list(peers)
+        self._federation: Federation | None = None
+        # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token, and the
+        # revocation list is published to anyone [IDN-REV-014]
+        # and the transparency log's proofs and witness cosigning [AUD-API-001]
+        self._public = (
+            frozenset({"node.info", ENROLL, REVOCATION_LIST}) | AUDIT_PUBLIC | REGISTRY_PUBLIC
+        )
         self._listener = SessionListener(
             host=host,
             port=port,
             methods=self._methods,
-            # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token, and the
-            # revocation list is published to anyone [IDN-REV-014]
-            # and the transparency log's proofs and witness cosigning [AUD-API-001]
-            public_methods=frozenset({"node.info", ENROLL, REVOCATION_LIST})
-            | AUDIT_PUBLIC
-            | REGISTRY_PUBLIC,
+            public_methods=self._public,
             limits=self.limits,
             revoked=self._is_revoked,
             public_urls=public_urls,
@@ -143,9 +154,11 @@ class Node:
         registry: Registry | None = None
         feed: SqliteFeed | None = None
         sync: SyncDesk | None = None
+        federation: Federation | None = None
         try:
             identity = data.identity
             self.operator_aic = await asyncio.to_thread(ensure_operator, data, _now())
+            federation = await self._open_federation(data)
             audit = await AuditDesk.open(
                 data.path / "audit.sqlite3",
                 domain=identity.domain,
@@ -210,25 +223,30 @@ class Node:
                 dev_mode=self.dev_mode,
                 clock=_now,
             )
-            self._methods.update(RegistryMethods(registry).table())
+            self._methods.update(RegistryMethods(registry, federation).table())
             feed = await asyncio.to_thread(SqliteFeed, data.path / "registry.sqlite3", clock=_now)
-            # [DSC-SYN-022] this node's CA vouches for every session, so every authenticated
-            # caller is of this domain; compare registry levels once other roots are trusted
+            # [DSC-SYN-022] every authenticated caller is of this domain, but for federation
+            # peers, whom the peer guard below refuses (-32009)
             sync = SyncDesk(feed, registry, allowed=lambda caller: caller.aic is not None)
             self._methods.update(sync.methods())
             self._methods[REVOCATION_LIST] = self.enrollment.revocation_list
             self._methods[PING] = SignedMethod(
                 _pong, str(identity.aic), identity.key, _now, message_ids(secrets.token_hex(8))
             )
+            root = identity.ca.root_certificate
+            guard_methods(self._methods, self._public, federation)  # peers only discover
             await self._listener.start(
                 str(identity.aic),
                 identity.key,
                 certificate_list(load_certificates(identity.certificate_chain_pem)),
-                [identity.ca.root_certificate],
+                federation.trust_roots(root),
                 tls=self.tls,
+                peer_roots=federation.peer_roots(root),
             )
         except BaseException:
             await self._listener.stop()
+            if federation is not None:
+                await federation.close()
             if sync is not None:
                 await sync.close()
             if feed is not None:
@@ -241,10 +259,23 @@ class Node:
             raise
         self._data, self._audit, self._registry = data, audit, registry
         self._feed, self._sync = feed, sync
+        self._federation = federation
+
+    async def _open_federation(self, data: DataDir) -> Federation:
+        """The federation shell; with peers, the node's clientAuth chain to dial them as itself."""
+        chain: list[str] = []
+        if self._peers:
+            chain = await asyncio.to_thread(ensure_node_client, data, _now())
+        identity = data.identity
+        return Federation(self._peers, own_aic=str(identity.aic), key=identity.key,
+                          client_chain=chain)  # fmt: skip
 
     async def stop(self) -> None:
         """Close every connection (status 1001), stop listening, close the data directory."""
         await self._listener.stop()
+        federation, self._federation = self._federation, None
+        if federation is not None:  # our sessions to peers
+            await federation.close()
         sync, self._sync = self._sync, None
         if sync is not None:  # answers the long polls still waiting
             await sync.close()
@@ -300,6 +331,14 @@ class Node:
         if self._audit is None:
             raise RuntimeError("the node is not started")
         return self._audit
+
+    @property
+    def federation(self) -> Federation:
+        """The node's federation shell: its peers, and whom it dials them as (after
+        :meth:`start`)."""
+        if self._federation is None:
+            raise RuntimeError("the node is not started")
+        return self._federation
 
     @property
     def listener(self) -> SessionListener:

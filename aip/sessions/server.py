@@ -12,13 +12,13 @@ test runs every pair.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from aip.errors import AipError, Code, SessionError
+from aip.errors import AipError, CertificateError, Code, SessionError
 from aip.identity.certificates import require_utc
 from aip.identity.chain import ValidatedAgent
 from aip.identity.keys import SigningKey
@@ -120,6 +120,9 @@ class ServerConfig:
     handshake_timeout: timedelta = timedelta(seconds=10)  # [SES-HSK-004]
     revoked: Callable[[int], bool] | None = None  # live revocation status by serial
     revocation: RevocationList | None = None  # the issuer's current list, when the node has one
+    # Federation peers: peer node AIC -> SHA-256 (hex) of the root its chain must end in.  Such
+    # a root admits only the AICs mapped to it, and such an AIC only under its root.
+    peer_roots: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -231,6 +234,7 @@ class ServerHandshake:
                 revocation=self.config.revocation,
                 revoked=self.config.revoked,
             )
+            _check_peer_root(self.config.peer_roots, agent)
         except AipError as exc:
             return self._fail(exc)
         self.state = State.AUTHENTICATED
@@ -275,6 +279,19 @@ class ServerHandshake:
 
     def _closed(self, _n: datetime, _m: str, _p: Any, _c: bytes) -> list[Effect]:
         return []
+
+
+def _check_peer_root(peer_roots: Mapping[str, str], agent: ValidatedAgent) -> None:
+    """A federation peer's root vouches for that peer's node AIC only, and a peer's AIC is
+    accepted only under its own root (see :mod:`aip.node.federation`); anything else is refused
+    with CERTIFICATE_CHAIN_INVALID: the chain ends in a root that is no anchor for this AIC."""
+    if not peer_roots:
+        return
+    scoped = agent.aic in peer_roots or agent.root_fingerprint in peer_roots.values()
+    if scoped and peer_roots.get(agent.aic) != agent.root_fingerprint:
+        raise CertificateError(
+            Code.CERTIFICATE_CHAIN_INVALID, "that root vouches only for its federation peer"
+        )
 
 
 Handler = Callable[[ServerHandshake, datetime, str, Any, bytes], list[Effect]]

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -140,14 +140,21 @@ class SessionListener:
         trust_roots: Sequence[Any],
         *,
         tls: bool = False,
+        peer_roots: Mapping[str, str] | None = None,
     ) -> None:
         """Bind and serve as ``aic`` (serverAuth ``certificates``: leaf PEM, then issuer).
 
         ``tls=True`` serves ``wss://`` in mTLS mode (spec Part 7 §7.4): the TLS handshake
-        authenticates each client, and no in-band handshake runs.
+        authenticates each client, and no in-band handshake runs.  ``peer_roots`` maps the
+        node AIC of each federation peer to the SHA-256 (hex) of its domain's root, which is
+        among ``trust_roots``: such a root admits that AIC only (see
+        :class:`~aip.sessions.server.ServerConfig`); it needs the in-band handshake, so it
+        cannot be combined with ``tls`` (``ValueError``).
         Raises ``OSError`` (e.g. the port is taken), ``ssl.SSLError`` for unusable TLS
         material; on failure nothing is left listening.
         """
+        if tls and peer_roots:
+            raise ValueError("federation peers need the in-band handshake, not mTLS mode")
         self.tls = None
         if tls:  # mTLS mode: clients are authenticated before the 101 [SES-TLS-006]
             self.tls = TlsAcceptor(
@@ -170,6 +177,7 @@ class SessionListener:
             public_methods=self._public,
             handshake_timeout=self._handshake_timeout,
             revoked=self._revoked,
+            peer_roots=dict(peer_roots or {}),
         )
 
     def _accept(self) -> Link:
