@@ -15,7 +15,6 @@ connection, see the last committed state.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -404,17 +403,6 @@ class RegistryStore:
         """About how many skills the full-text index holds (rows ever added: O(1))."""
         return int(self._rows("SELECT COALESCE(MAX(rowid), 0) FROM skill_rows")[0][0])
 
-    def counts(self) -> dict[str, int]:
-        rows = self._rows("SELECT kind, active, COUNT(*) FROM agents GROUP BY kind, active")
-        return {f"{kind}{'' if active else '.inactive'}": int(n) for kind, active, n in rows}
-
-    def changes(self, since: int, limit: int) -> list[tuple[Any, ...]]:
-        return self._rows(
-            "SELECT seq, ts, op, type, id, version, payload FROM changes WHERE seq > ?"
-            " ORDER BY seq LIMIT ?",
-            (since, limit),
-        )
-
 
 def _registration(row: tuple[Any, ...]) -> dict[str, Any]:
     ident, owner, state, acs, aic, reason, at = row
@@ -432,8 +420,3 @@ def _registration(row: tuple[Any, ...]) -> dict[str, Any]:
 def _published(row: tuple[Any, ...]) -> Published:
     aic, kind, ontology, active, version, modified, doc = row
     return Published(aic, kind, ontology, bool(active), int(version), modified, parse(doc))
-
-
-def dumps_pretty(doc: dict[str, Any]) -> str:
-    """A document as indented JSON, for the CLI."""
-    return json.dumps(doc, indent=2, ensure_ascii=False)
