@@ -24,18 +24,14 @@ from aip.audit.checkpoint import Checkpoint, sign_checkpoint
 from aip.audit.entries import SALT_SIZE, check_entry, commitment
 from aip.audit.merkle import consistency_proof, inclusion_proof, root_hash
 from aip.audit.note import NoteSignature, add_signatures
+from aip.audit.records import format_timestamp
 from aip.audit.store import LogStore, StoredEntry
 from aip.errors import AuditError, Code
 from aip.identity.keys import SigningKey
 
-__all__ = ["MAX_BATCH", "Appended", "SaltPool", "TransparencyLog", "format_time"]
+__all__ = ["MAX_BATCH", "Appended", "SaltPool", "TransparencyLog"]
 
 MAX_BATCH = 4096  # entries per transaction
-
-
-def format_time(moment: datetime) -> str:
-    """RFC 3339 UTC with microseconds, for the store's bookkeeping columns."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +129,7 @@ class TransparencyLog:
             items = [item for waiting, _ in batch for item in waiting]
             try:
                 first = await loop.run_in_executor(
-                    self._writer, self.store.append, items, format_time(self._clock())
+                    self._writer, self.store.append, items, format_timestamp(self._clock())
                 )
             except BaseException as exc:  # nothing of this batch is in the log
                 for _, future in batch:
@@ -163,7 +159,7 @@ class TransparencyLog:
             return None
         checkpoint = Checkpoint(self.origin, size, self.store.root())
         note = sign_checkpoint(checkpoint, self.origin, self._key)
-        await self._write(self.store.save_checkpoint, size, note, format_time(self._clock()))
+        await self._write(self.store.save_checkpoint, size, note, format_timestamp(self._clock()))
         return checkpoint, note
 
     async def add_cosignatures(self, size: int, signatures: Sequence[NoteSignature]) -> str:
@@ -172,7 +168,7 @@ class TransparencyLog:
             if stored_size == size:
                 updated = add_signatures(note, signatures)
                 await self._write(
-                    self.store.save_checkpoint, size, updated, format_time(self._clock())
+                    self.store.save_checkpoint, size, updated, format_timestamp(self._clock())
                 )
                 return updated
         raise AuditError(Code.TREE_SIZE_INVALID, f"no checkpoint of size {size}")
@@ -228,14 +224,14 @@ class TransparencyLog:
         if not 0 <= index < self.store.size:
             raise AuditError(Code.ENTRY_NOT_FOUND, f"no entry {index}")
         erased: bool = await self._write(
-            self.store.erase, index, format_time(self._clock()), reason
+            self.store.erase, index, format_timestamp(self._clock()), reason
         )
         return erased
 
     async def record_witnessed(self, origin: str, size: int, root: bytes, note: str) -> None:
         """Store durably what this node, as a witness, just cosigned for ``origin``."""
         await self._write(
-            self.store.save_witnessed, origin, size, root, note, format_time(self._clock())
+            self.store.save_witnessed, origin, size, root, note, format_timestamp(self._clock())
         )
 
     # --- plumbing ----------------------------------------------------------------------------

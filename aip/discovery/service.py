@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from aip.discovery.acs import check_domains, check_submission, published
+from aip.discovery.acs import check_domains, check_submission, format_time, published
 from aip.discovery.filters import Filter, matches, prefilter
 from aip.discovery.query import MAX_TERMS, Discover, match_expression, result, search_terms
 from aip.discovery.registry import Action, Party, State, next_serial, step
@@ -32,10 +32,6 @@ __all__ = ["Registry"]
 Emit = Callable[..., None]
 _MAX_BATCH = 512
 _CACHE = 50_000  # parsed documents kept for discovery
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Registry:
@@ -146,7 +142,7 @@ class Registry:
         """A new ontology registration in DRAFT from ``acs`` [DSC-REG-001]."""
         check_submission(acs)
         ident = secrets.token_hex(8)
-        now = _iso(self._clock())
+        now = format_time(self._clock())
         await self._write(
             lambda w: w.save_registration(
                 ident, owner=owner, state=State.DRAFT, acs=acs, aic=None, reason=None, at=now
@@ -211,7 +207,7 @@ class Registry:
                 acs=doc,
                 aic=aic,
                 reason=reason,
-                at=_iso(now),
+                at=format_time(now),
             )
             answer = {"id": ident, "state": moved.state.value}
             if aic is not None:
@@ -273,8 +269,8 @@ class Registry:
         # published() checks the document; sign it as it is [DSC-ACS-028]
         signed = sign_object(published(doc, aic=aic, active=active, modified=now), self._key)
         w.publish(
-            Published(aic, kind, ontology, active, version, _iso(now), signed),
-            _iso(now),
+            Published(aic, kind, ontology, active, version, format_time(now), signed),
+            format_time(now),
             replaces=previous is not None,
         )
         return signed
@@ -318,12 +314,12 @@ class Registry:
         aic = str(derive_entity(ontology, serial, self._salt))
         now = self._clock()
         signed = sign_object(published(doc, aic=aic, active=True, modified=now), self._key)
-        entry = Published(aic, "entity", ontology, True, 1, _iso(now), signed)
+        entry = Published(aic, "entity", ontology, True, 1, format_time(now), signed)
         prepared = prepare(entry)
 
         def job(w: Writer) -> None:
             w.set_counter(name, max(used, w.counter(name)))
-            w.publish(entry, _iso(now), replaces=False, prepared=prepared)
+            w.publish(entry, format_time(now), replaces=False, prepared=prepared)
 
         await self._write(job, alone=False)
         self._emit(
