@@ -1,4 +1,5 @@
-"""Durable file writes for the shells (node data directory, agent identity directories).
+"""Durable files for the shells: atomic writes (node data directory, agent identity
+directories) and the one way SQLite files are opened (WAL, ``synchronous=FULL``).
 
 Not part of the pure core: it touches the file system and draws a random temporary name.
 """
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["open_durable_sqlite", "write_atomic"]
 
 _PUBLIC = 0o644
 
@@ -41,3 +43,25 @@ def write_atomic(path: Path, data: bytes, mode: int = _PUBLIC) -> None:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def open_durable_sqlite(
+    path: str | os.PathLike[str], *, cache_kib: int | None = None, timeout: float = 5.0
+) -> sqlite3.Connection:
+    """Open ``path`` in autocommit mode (transactions are explicit), usable from any one
+    thread at a time, in WAL mode with ``synchronous=FULL``: a committed transaction is on
+    stable storage.  ``cache_kib`` sets the page cache.  Raises ``sqlite3.OperationalError``
+    when WAL is not available (the connection is closed), ``sqlite3.Error`` otherwise.
+    """
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout)
+    try:
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError(f"{path}: cannot switch to WAL (got {mode})")
+        db.execute("PRAGMA synchronous=FULL")
+        if cache_kib is not None:
+            db.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
+    except BaseException:
+        db.close()
+        raise
+    return db

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aip._files import open_durable_sqlite
 from aip.audit.merkle import Appender, leaf_hash, subtree_ids
 
 __all__ = ["LogStore", "StoreError", "StoredEntry"]
@@ -65,13 +66,10 @@ class StoredEntry:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
-        db.close()
-        raise StoreError(f"{path}: cannot switch to WAL journal mode (got {mode})")
-    db.execute("PRAGMA synchronous=FULL")  # [AUD-LOG-005]
-    return db
+    try:
+        return open_durable_sqlite(path)  # [AUD-LOG-005]
+    except sqlite3.OperationalError as exc:
+        raise StoreError(str(exc)) from None
 
 
 class LogStore:

@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from aip._files import open_durable_sqlite
 from aip.codec import parse
 from aip.discovery.sync import (
     DEFAULT_RETENTION_AGE_S,
@@ -150,14 +151,8 @@ class SqliteFeed:
         self._idle_s, self._max_s = snapshot_idle_s, snapshot_max_s
         self._snapshots: dict[str, _Snapshot] = {}
         self._lock = threading.Lock()
-        db = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
-        )
+        db = open_durable_sqlite(self.path, timeout=busy_timeout_s)
         try:
-            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise sqlite3.OperationalError(f"{self.path}: not in WAL mode (got {mode})")
-            db.execute("PRAGMA synchronous=FULL")
             db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
             db.execute("SELECT 1 FROM changes LIMIT 1")  # the registry's table must exist
         except BaseException:

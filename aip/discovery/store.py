@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aip._files import open_durable_sqlite
 from aip.codec import canonicalize, parse
 from aip.discovery.filters import flatten, fold
 from aip.discovery.query import index_text
@@ -58,14 +59,7 @@ CREATE TABLE IF NOT EXISTS changes (
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
-        db.close()
-        raise sqlite3.OperationalError(f"{path}: cannot switch to WAL (got {mode})")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: the indexes stay in memory
-    return db
+    return open_durable_sqlite(path, cache_kib=65536)  # 64 MiB: the indexes stay in memory
 
 
 def _key(value: Any) -> str:
