@@ -227,7 +227,12 @@ class Node:
             feed = await asyncio.to_thread(SqliteFeed, data.path / "registry.sqlite3", clock=_now)
             # [DSC-SYN-022] every authenticated caller is of this domain, but for federation
             # peers, whom the peer guard below refuses (-32009)
-            sync = SyncDesk(feed, registry, allowed=lambda caller: caller.aic is not None)
+            sync = SyncDesk(
+                feed,
+                registry,
+                allowed=lambda caller: caller.aic is not None,
+                max_bytes=self.limits.max_frame_bytes * 3 // 4,  # room for the frame around
+            )
             self._methods.update(sync.methods())
             self._methods[REVOCATION_LIST] = self.enrollment.revocation_list
             self._methods[PING] = SignedMethod(
