@@ -91,19 +91,6 @@ def test_c2sp_checkpoint_example_parses() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cid", "case", "op"), audit_vector_cases("checkpoints.json", "cosignatures.json")
-)
-def test_checkpoint_vectors(cid: str, case: dict[str, Any], op: str) -> None:
-    operation = OPERATIONS[op]
-    if case["verdict"] == "invalid":
-        assert int(code_of(operation, dict(case["input"]))) == case["error"], cid
-        return
-    output = operation(dict(case["input"]))
-    for key, want in case["expected"].items():
-        assert output[key] == want, (cid, key)
-
-
-@pytest.mark.parametrize(
     ("cid", "case", "op"),
     [c for c in audit_vector_cases("checkpoints.json") if c[1].get("error") == Code.NOTE_MALFORMED
      and c[2] == "checkpoint.open"],
