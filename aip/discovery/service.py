@@ -148,13 +148,7 @@ class Registry:
                 ident, owner=owner, state=State.DRAFT, acs=acs, aic=None, reason=None, at=now
             )
         )
-        self._emit(
-            action="registration.create",
-            kind="registration",
-            actor={"id": owner, "type": "agent"},
-            target={"type": "registration", "id": ident},
-            status="success",
-        )
+        self._audit("registration.create", owner, {"type": "registration", "id": ident})
         if self.dev_mode:  # development: submitted and approved at once, and it says so
             await self.act(owner, ident, Action.SUBMIT)
             return await self.act(self._operator, ident, Action.APPROVE, reason="development mode")
@@ -215,19 +209,18 @@ class Registry:
             return answer
 
         answer: dict[str, Any] = await self._write(job)
-        self._emit(
-            action=f"registration.{action.value}",
-            kind="registration",
-            actor={"id": caller, "type": "operator" if is_operator else "agent"},
-            target={
-                "type": "registration",
-                "id": ident,
-                **({"name": answer["aic"]} if "aic" in answer else {}),
-            },
-            status="success",
-            reason=reason,
-        )
+        name = {"name": answer["aic"]} if "aic" in answer else {}
+        target = {"type": "registration", "id": ident, **name}
+        self._audit(f"registration.{action.value}", caller, target, reason=reason)
         return answer
+
+    def _audit(
+        self, action: str, caller: str, target: dict[str, Any], *, reason: str | None = None
+    ) -> None:
+        """One audit record of a successful registry step by ``caller`` [DSC-REG-007]."""
+        kind = "operator" if caller == self._operator else "agent"
+        self._emit(action=action, kind="registration", actor={"id": caller, "type": kind},
+                   target=target, status="success", reason=reason)  # fmt: skip
 
     def _allocate_ontology(self, w: Writer, doc: dict[str, Any]) -> str:
         """A fresh ontology AIC under this registry [DSC-REG-004]: a provider serial per
@@ -322,13 +315,7 @@ class Registry:
             w.publish(entry, format_time(now), replaces=False, prepared=prepared)
 
         await self._write(job, alone=False)
-        self._emit(
-            action="entity.derive",
-            kind="registration",
-            actor={"id": caller, "type": "agent"},
-            target={"type": "agent", "id": aic},
-            status="success",
-        )
+        self._audit("entity.derive", caller, {"type": "agent", "id": aic})
         return {"aic": aic, "document": signed, "token": self._token_for(aic)}
 
     def _docs(self, aics: list[str]) -> dict[str, dict[str, Any]]:
