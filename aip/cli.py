@@ -39,6 +39,7 @@ from aip.cli_agent import (
     why,
 )
 from aip.cli_audit import audit_arguments, run_audit
+from aip.cli_registry import registry_arguments, run_registry
 from aip.cli_serve import run_serve, serve_arguments
 
 __all__ = ["COMMANDS", "PLUGIN_MODULES", "Command", "build_parser", "main"]
@@ -121,6 +122,14 @@ def _node_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how often the audit log issues a checkpoint when it grew (1.0)",
     )
+    parser.add_argument(
+        "--stale-after",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="liveness: leave out of discovery answers the entities with no heartbeat or open "
+        "session for this long (0, the default: list every active entity; spec 8.9)",
+    )
 
 
 def _run_node(args: argparse.Namespace) -> int:
@@ -131,6 +140,8 @@ def _run_node(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         return fail("node", f"port {args.port} is outside 0..65535")
+    if not 0 <= args.stale_after < float("inf"):  # NaN fails too
+        return fail("node", f"--stale-after {args.stale_after} is not 0 or a positive number")
     try:
         peers = [Peer.parse(text) for text in args.peer]
     except (ValueError, OSError) as exc:
@@ -169,6 +180,7 @@ def _run_node(args: argparse.Namespace) -> int:
             witness_logs=args.witness_for,
             audit_interval=args.checkpoint_interval,
             peers=peers,
+            stale_after=args.stale_after,
         )
         if args.dev:  # loudly, on stderr so that --json output stays one object [IDN-ENR-009]
             from aip.node.atr import DEV_MODE_BANNER  # noqa: PLC0415
@@ -201,6 +213,12 @@ COMMANDS: list[Command] = [
     Command("renew", "renew an agent's certificates (same key)", renew_arguments, run_renew),
     Command("revoke", "revoke a certificate (operator, or agent)", revoke_arguments, run_revoke),
     Command("audit", "export or verify a node's transparency log", audit_arguments, run_audit),
+    Command(
+        "registry",
+        "review ontology registrations (node operator)",
+        registry_arguments,
+        run_registry,
+    ),
 ]
 
 # Modules with ``register(subparsers) -> None``, owned elsewhere.

@@ -21,8 +21,11 @@ from aip.errors import AipError
 
 __all__ = [
     "call_arguments",
+    "data_dir",
     "enroll_arguments",
     "fail",
+    "operator_arguments",
+    "read_node_aic",
     "renew_arguments",
     "revoke_arguments",
     "run_call",
@@ -61,13 +64,13 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
+def data_dir(args: argparse.Namespace) -> Path:
     """The node's data directory: ``--data``, else $AIP_DATA_DIR, else ./.aip-node."""
     data: Path = args.data or Path(os.environ.get("AIP_DATA_DIR") or "./.aip-node")
     return data
 
 
-def _node_aic(data: Path) -> str:
+def read_node_aic(data: Path) -> str:
     config: dict[str, Any] = json.loads((data / "node.json").read_text(encoding="utf-8"))
     return str(config["nodeAic"])
 
@@ -75,7 +78,7 @@ def _node_aic(data: Path) -> str:
 # --- aip token ----------------------------------------------------------------------------------
 
 
-def _operator_arguments(parser: argparse.ArgumentParser, role: str) -> None:
+def operator_arguments(parser: argparse.ArgumentParser, role: str) -> None:
     """``--data`` and ``--node``: where the operator identity lives and which node to call."""
     parser.add_argument(
         "--data",
@@ -88,7 +91,7 @@ def _operator_arguments(parser: argparse.ArgumentParser, role: str) -> None:
 
 def token_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aic", required=True, help="the AIC the token may enroll")
-    _operator_arguments(parser, "")
+    operator_arguments(parser, "")
     parser.add_argument("--ttl", type=int, default=86400, help="lifetime in seconds (<= 86400)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -98,11 +101,11 @@ def run_token(args: argparse.Namespace) -> int:
     from aip.client import connect  # noqa: PLC0415
     from aip.node.operator import load_operator  # noqa: PLC0415
 
-    data = _data_dir(args)
+    data = data_dir(args)
 
     async def ask() -> dict[str, Any]:
         operator = load_operator(data)
-        async with await connect(args.node, operator, _node_aic(data)) as session:
+        async with await connect(args.node, operator, read_node_aic(data)) as session:
             result: dict[str, Any] = await session.call(
                 "atr.issueToken", {"aic": args.aic, "ttlSeconds": args.ttl}
             )
@@ -310,7 +313,7 @@ def revoke_arguments(parser: argparse.ArgumentParser) -> None:
         help="revoke as this agent (its own certificates) instead of as the node operator",
     )
     parser.add_argument("--node-aic", default=None, help="with --identity: the node's AIC")
-    _operator_arguments(parser, "operator: ")
+    operator_arguments(parser, "operator: ")
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
 
 
@@ -333,8 +336,8 @@ def run_revoke(args: argparse.Namespace) -> int:
 
     async def go() -> list[dict[str, Any]]:
         if args.identity is None:
-            data = _data_dir(args)
-            identity, node_aic = load_operator(data), _node_aic(data)
+            data = data_dir(args)
+            identity, node_aic = load_operator(data), read_node_aic(data)
         else:
             identity, node_aic = load_identity(args.identity), args.node_aic
         serials = [int(args.serial)] if args.serial is not None else []

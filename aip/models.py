@@ -98,6 +98,22 @@ class NodeInfoFeatures(BaseModel):
     witness: bool | None = Field(
         default=None, description="The node cosigns other nodes' checkpoints [AUD-WIT-001]"
     )
+    liveness: bool | None = Field(
+        default=None,
+        description="Discovery leaves out entities without recent signs of life [DSC-LIV-007]",
+    )
+
+
+class NodeInfoLiveness(BaseModel):
+    """How discovery judges liveness (spec Part 8 §8.9) [DSC-LIV-007]."""
+
+    model_config = ConfigDict(extra="allow", title="NodeInfoLiveness")
+
+    staleAfterSeconds: float = Field(
+        ge=0,
+        description="Seconds without a heartbeat or an open session after which an entity is "
+        "left out of discovery answers; 0 when liveness is off",
+    )
 
 
 class NodeInfoAudit(BaseModel):
@@ -133,6 +149,7 @@ class NodeInfo(BaseModel):
     transport: NodeInfoTransport | None = None
     features: NodeInfoFeatures | None = None
     audit: NodeInfoAudit | None = None
+    liveness: NodeInfoLiveness | None = None
     methods: list[str] = Field(description="Methods this node serves")
 
 

@@ -25,8 +25,10 @@ SHELLS = {
     "audit/log.py",
     "discovery/store.py",
     "discovery/service.py",
+    "discovery/ranking.py",
     "discovery/feed.py",
     "cli_audit.py",
+    "cli_registry.py",
 }
 FORBIDDEN = {
     "anyio",
@@ -145,6 +147,8 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.discovery.sync",
             "aip.discovery.registry",
             "aip.discovery.query",
+            "aip.discovery.liveness",
+            "aip.discovery.rows",
         }
     ),
     frozenset({"aip._files"}),
@@ -153,6 +157,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.audit.store",
             "aip.audit.log",
             "aip.discovery.store",
+            "aip.discovery.ranking",
             "aip.discovery.service",
             "aip.discovery.feed",
         }
@@ -189,12 +194,15 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.client.memory",
             "aip.client.reconnect",
             "aip.cli_audit",
+            "aip.cli_registry",
             "aip.client.audit",
             "aip.node.discovery",
             "aip.node.federation",
             "aip.node.sync",
             "aip.node.audit",
             "aip.node.audit_events",
+            "aip.node.liveness",
+            "aip.client.heartbeat",
         }
     ),
 )

@@ -185,8 +185,8 @@ async def test_node_info(node: Node) -> None:
     }
     assert info["methods"] == [
         "adp.discover",
-        "atr.act", "atr.derive", "atr.enroll", "atr.issueToken", "atr.lookup", "atr.register",
-        "atr.renew", "atr.revocationList", "atr.revoke", "atr.status",
+        "atr.act", "atr.derive", "atr.enroll", "atr.heartbeat", "atr.issueToken", "atr.list",
+        "atr.lookup", "atr.register", "atr.renew", "atr.revocationList", "atr.revoke", "atr.status",
         "audit.append", "audit.checkpoint", "audit.consistency", "audit.cosign", "audit.entry",
         "audit.erase", "audit.inclusion", "audit.leaves",
         "dsp.changes", "dsp.chunk", "dsp.info", "dsp.snapshot",
@@ -194,8 +194,9 @@ async def test_node_info(node: Node) -> None:
     ]
     assert info["features"] == {
         "devEnrollment": False, "auditLog": True, "witness": False, "discovery": True,
-        "sync": True,
+        "sync": True, "liveness": False,
     }
+    assert info["liveness"] == {"staleAfterSeconds": 0.0}  # off by default [DSC-LIV-007]
     assert info["audit"]["origin"] == f"localhost/aip-log/{info['nodeAic']}"
     schema = json.loads((spec_dir() / "schema" / "node-info.schema.json").read_text())
     jsonschema.validate(info, schema)  # the published schema describes what the node sends

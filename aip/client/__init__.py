@@ -6,12 +6,14 @@
 serves methods to authenticated peers;
 :class:`~aip.client.reconnect.ReconnectingSession` reconnects with backoff after a drop;
 :class:`~aip.client.audit.AuditTrail` records the agent's audit events in its node's log and
-proves them included (spec Part 11).
+proves them included (spec Part 11); :func:`~aip.client.heartbeat.heartbeat` keeps the agent
+listed by a node that filters discovery by liveness (spec Part 8 §8.9).
 """
 
 from aip.client.agent import Agent
 from aip.client.audit import AuditTrail, Receipt
 from aip.client.enrollment import enroll
+from aip.client.heartbeat import heartbeat
 from aip.client.reconnect import ReconnectingSession, backoff_delays
 from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session, connect
 
@@ -27,4 +29,5 @@ __all__ = [
     "backoff_delays",
     "connect",
     "enroll",
+    "heartbeat",
 ]

@@ -254,36 +254,38 @@ def format_time(moment: datetime) -> str:
 def published(
     doc: Mapping[str, Any], *, aic: str, active: bool, modified: datetime
 ) -> dict[str, Any]:
-    """The document as the registry publishes it: a deep copy with ``aic`` (canonical form),
+    """The document as the registry publishes it: a copy with ``aic`` (canonical form),
     ``active`` and ``lastModifiedTime`` set, the ``{AIC}`` placeholder of AMQP endpoint URLs
-    replaced by the AIC, and any old ``integrity`` removed [DSC-ACS-027].
+    replaced by the AIC, and any old ``integrity`` removed [DSC-ACS-027].  The copy shares the
+    members it does not change with ``doc`` (JSON values are never changed in place here).
 
-    Call after :func:`check_submission`, then sign the result with :func:`sign_acs`.  The
-    result passes :func:`check_acs`.  Raises ACS_INVALID (-33801) if ``aic`` is not an AIC,
-    ``active`` not a bool, or the document breaks a rule; ``ValueError`` for a naive
-    ``modified``.
+    Call after :func:`check_submission` (or alone: the result is checked), then sign the
+    result with :func:`sign_acs`.  The result passes :func:`check_acs`.  Raises ACS_INVALID
+    (-33801) if ``aic`` is not an AIC, ``active`` not a bool, or the document breaks a rule;
+    ``ValueError`` for a naive ``modified``.
     """
-    out = _copy(doc)
+    out = dict(doc)
     out.pop(INTEGRITY, None)
     canonical = _canonical_or_fail(aic)
     if type(active) is not bool:
         fail("/active", "must be true or false")
     out.update(aic=canonical, active=active, lastModifiedTime=format_time(modified))
     endpoints = out.get("endPoints")
-    for endpoint in endpoints if isinstance(endpoints, list) else ():
-        amqp = isinstance(endpoint, dict) and endpoint.get("transport") == "AMQP"
-        if amqp and isinstance(endpoint.get("url"), str):
-            endpoint["url"] = endpoint["url"].replace(f.PLACEHOLDER, canonical)
+    if isinstance(endpoints, list) and any(_placeholder(e) for e in endpoints):
+        out["endPoints"] = [
+            {**e, "url": e["url"].replace(f.PLACEHOLDER, canonical)} if _placeholder(e) else e
+            for e in endpoints
+        ]
     return check_acs(out)
 
 
-def _copy(value: Any) -> Any:
-    """A deep copy of a JSON value (dicts and lists are rebuilt; scalars are immutable)."""
-    if isinstance(value, Mapping):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
+def _placeholder(endpoint: Any) -> bool:
+    """Whether ``endpoint`` is an AMQP endpoint whose URL may carry the AIC placeholder."""
+    return (
+        isinstance(endpoint, dict)
+        and endpoint.get("transport") == "AMQP"
+        and isinstance(endpoint.get("url"), str)
+    )
 
 
 def _canonical_or_fail(aic: Any) -> str:

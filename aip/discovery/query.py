@@ -46,8 +46,8 @@ _FORWARD = frozenset(
 )  # fmt: skip
 _MEMBERS = frozenset({"type", "query", "requestId", "context", "limit", "filter"}) | _FORWARD
 _CONTEXT = frozenset({"conversationId", "recentTurns", "userProfile", "metadata"})
-_WORD = re.compile(r"[0-9a-z]+")
-_RUN = re.compile(r"[0-9a-z]+|[^\W\d_a-z]+")  # latin word runs, or runs of other letters
+# latin word runs (group 1), or runs of other letters (group 2)
+_RUN = re.compile(r"([0-9a-z]+)|([^\W\d_a-z]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +111,11 @@ def terms_of(text: str) -> list[str]:
     """The full-text terms of a text, in order [DSC-ADP-006]: NFKC + case-folded; runs of
     latin letters and digits are words (two characters or more); every other run of letters
     (CJK has no spaces) gives its two-character windows, or itself when one character long."""
-    folded = _fold(text)
     out: list[str] = []
-    for run in _RUN.findall(folded):
-        if _WORD.fullmatch(run):
-            if len(run) >= 2:
-                out.append(run)
+    for word, run in _RUN.findall(_fold(text)):
+        if word:
+            if len(word) >= 2:
+                out.append(word)
         elif len(run) == 1:
             out.append(run)
         else:

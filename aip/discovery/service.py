@@ -14,13 +14,16 @@ import asyncio
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aip.discovery.acs import check_domains, check_submission, format_time, published
 from aip.discovery.filters import Filter, matches, prefilter
-from aip.discovery.query import MAX_TERMS, Discover, match_expression, result, search_terms
+from aip.discovery.query import Discover, result
+from aip.discovery.ranking import FullTextRanker, Ranker
 from aip.discovery.registry import Action, Party, State, next_serial, step
+from aip.discovery.rows import RowTemplate
 from aip.discovery.store import Published, RegistryStore, Writer, prepare
 from aip.errors import AipError, Code, DiscoveryError
 from aip.identity.aic import Aic, derive_entity, make_aic
@@ -32,6 +35,15 @@ __all__ = ["Registry"]
 Emit = Callable[..., None]
 _MAX_BATCH = 512
 _CACHE = 50_000  # parsed documents kept for discovery
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """What entities of one ontology start from: its document without ``integrity``, and the
+    index rows of its members."""
+
+    base: dict[str, Any]
+    rows: RowTemplate
 
 
 class Registry:
@@ -49,8 +61,14 @@ class Registry:
         token_for: Callable[[str], str],
         dev_mode: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        alive: Callable[[str], bool] | None = None,
+        ranker: Ranker | None = None,
     ) -> None:
         self.store = store
+        # Orders skills for natural-language queries (full text unless another is plugged in).
+        self.ranker: Ranker = ranker if ranker is not None else FullTextRanker(store)
+        # Discovery lists an entity only while ``alive(aic)`` holds (liveness); None: all.
+        self.alive = alive
         self._node = node_aic
         self._key = key
         self._salt = salt
@@ -63,6 +81,8 @@ class Registry:
         self._waiting: list[tuple[Callable[[Writer], Any], asyncio.Future[Any], bool]] = []
         self._counters: dict[str, int] = {}
         self._cache: dict[str, dict[str, Any]] = {}  # parsed published documents
+        self._ontologies: dict[str, tuple[Published, _Template]] = {}
+        self._owners: set[tuple[str, str]] = set()  # (owner, ontology AIC) pairs seen
         self._touched: set[str] = set()
         # Called (on the event loop) after every committed batch of writes: the change feed's
         # long polls wake up on it.
@@ -107,6 +127,7 @@ class Registry:
             touched, self._touched = self._touched, set()
             for aic in touched:
                 self._cache.pop(aic, None)
+                self._ontologies.pop(aic, None)
             for listener in self.committed:
                 listener()
 
@@ -160,6 +181,21 @@ class Registry:
         if found is None or caller not in (found["owner"], self._operator):
             raise DiscoveryError(Code.AGENT_NOT_FOUND, "no such registration")
         return found
+
+    def registrations(
+        self, caller: str, state: State | None, after: str, limit: int
+    ) -> dict[str, Any]:
+        """One page of every registration, for the operator's review queue [DSC-REG-009]:
+        ``{registrations: [...], next?}`` in id order, ``next`` (the last id of the page) only
+        when more follow.  Raises DiscoveryError AUTHORIZATION_FAILED for anyone but the
+        operator (an operator action, [DSC-REG-002])."""
+        if caller != self._operator:
+            raise DiscoveryError(Code.AUTHORIZATION_FAILED, "only the operator lists registrations")
+        rows = self.store.registrations(None if state is None else state.value, after, limit + 1)
+        page: dict[str, Any] = {"registrations": rows[:limit]}
+        if len(rows) > limit:
+            page["next"] = rows[limit - 1]["id"]
+        return page
 
     async def act(
         self,
@@ -288,16 +324,14 @@ class Registry:
     ) -> dict[str, Any]:
         """A new entity of an approved ontology, by its owner or the ontology itself
         [DSC-REG-006]; returns the entity AIC, its signed document and an enrollment token."""
-        found = self.store.agent(ontology)
-        if found is None or found.kind != "ontology":
-            raise DiscoveryError(Code.AGENT_NOT_FOUND, "no such ontology")
+        found, template = self._ontology(ontology)
         if not found.active:
             raise DiscoveryError(Code.ONTOLOGY_NOT_APPROVED, "the ontology is not enabled")
         if caller not in (ontology, self._operator) and not self._owns(caller, ontology):
             raise DiscoveryError(Code.AUTHORIZATION_FAILED, "only the ontology's holder derives")
-        base = {k: v for k, v in found.doc.items() if k != "integrity"}
-        doc = {**base, **(overrides or {})}
-        check_submission(doc)
+        doc = {**template.base, **(overrides or {})}
+        # published() checks the whole document, as check_acs (a superset of the submission
+        # rules); the domains are checked here [DSC-REG-005]
         check_domains(doc, allow_loopback=self.dev_mode)
         # Everything but the SQL happens here, on the event loop: the writer thread only
         # writes (it would otherwise fight the loop for the GIL on every statement).
@@ -308,7 +342,7 @@ class Registry:
         now = self._clock()
         signed = sign_object(published(doc, aic=aic, active=True, modified=now), self._key)
         entry = Published(aic, "entity", ontology, True, 1, format_time(now), signed)
-        prepared = prepare(entry)
+        prepared = prepare(entry, template.rows)
 
         def job(w: Writer) -> None:
             w.set_counter(name, max(used, w.counter(name)))
@@ -328,6 +362,20 @@ class Registry:
             cache.update(self.store.docs(missing))
         return {a: cache[a] for a in aics if a in cache}
 
+    def _ontology(self, aic: str) -> tuple[Published, _Template]:
+        """The published ontology ``aic`` and its entity template, kept until republished;
+        AGENT_NOT_FOUND when there is no such ontology."""
+        held = self._ontologies.get(aic)
+        if held is None:
+            found = self.store.agent(aic)
+            if found is None or found.kind != "ontology":
+                raise DiscoveryError(Code.AGENT_NOT_FOUND, "no such ontology")
+            base = {k: v for k, v in found.doc.items() if k != "integrity"}
+            if len(self._ontologies) >= _CACHE:
+                self._ontologies.clear()
+            held = self._ontologies[aic] = (found, _Template(base, RowTemplate(base)))
+        return held
+
     def _counter(self, name: str) -> int:
         """An allocation counter: the stored value, then what this process handed out."""
         if name not in self._counters:
@@ -335,7 +383,14 @@ class Registry:
         return self._counters[name]
 
     def _owns(self, caller: str, ontology: str) -> bool:
-        return self.store.owns(caller, ontology)
+        """Whether ``caller`` registered ``ontology`` (a registration's owner never changes,
+        so a yes is kept)."""
+        if (caller, ontology) in self._owners:
+            return True
+        owns = self.store.owns(caller, ontology)
+        if owns and len(self._owners) < _CACHE:
+            self._owners.add((caller, ontology))
+        return owns
 
     def lookup(self, aic: str) -> dict[str, Any]:
         """The signed document of ``aic`` (AGENT_NOT_FOUND when unknown or withdrawn)."""
@@ -351,44 +406,30 @@ class Registry:
         if req.query and req.type in ("explicit", "exploratory"):
             hits, docs = self._search(req)
         elif req.type == "trending":
-            hits, docs = self._scan(req, self.store.recent_entities(req.limit * 20), "recent")
+            hits, docs = self._trending(req)
         else:
             hits, docs = self._filtered(req)
         group = req.query or req.type
         return result(group, hits, docs)
 
     def _search(self, req: Discover) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
-        terms = search_terms(req.query)
-        frequency = self.store.document_frequency(terms)
-        kept = sorted((t for t in terms if frequency.get(t)), key=lambda t: (frequency[t], t))
-        if not kept:
-            return [], {}
-        # Terms in more than a fifth of all skills say little and cost a scan of them all; keep
-        # them only when nothing rarer is asked [DSC-ADP-006].
-        common = self.store.skill_rows() // 5
-        kept = [t for t in kept if frequency[t] <= common] or kept[:1]
-        # Skills holding every term first (few rows to rank); then any term, if too few.
-        rows = []
-        if len(kept) > 1:
-            rows = self.store.search(match_expression(kept[:MAX_TERMS], every=True), req.limit * 5)
-        if len(rows) < req.limit:
-            more = self.store.search(match_expression(kept[:MAX_TERMS]), req.limit * 5)
-            listed = {(a, s) for a, s, _ in rows}
-            rows += [r for r in more if (r[0], r[1]) not in listed]
-        docs = self._docs(sorted({aic for aic, _, _ in rows}))
+        """The ranker's skills, read until ``limit`` of them may be listed [DSC-ADP-006]."""
         hits: list[tuple[str, str, str]] = []
-        seen: set[tuple[str, str]] = set()
-        for aic, skill, _score in rows:
-            doc = docs.get(aic)
-            if doc is None or (aic, skill) in seen:
+        docs: dict[str, Any] = {}
+        for aic, skill, memo in self.ranker.ranked(req.query):
+            doc = docs.get(aic) or self._docs([aic]).get(aic)
+            if doc is None or not self._listed(aic):
                 continue
             if req.filter is not None and not matches(req.filter, doc):
                 continue
-            seen.add((aic, skill))
-            hits.append((aic, skill, "full-text relevance"))
+            docs[aic] = doc
+            hits.append((aic, skill, memo))
             if len(hits) == req.limit:
                 break
         return hits, docs
+
+    def _listed(self, aic: str) -> bool:
+        return self.alive is None or self.alive(aic)
 
     def _hints(self, flt: Filter) -> list[list[tuple[str, str, tuple[Any, ...]]]] | None:
         """Index hints that every match satisfies (all of them), or None to scan: for an
@@ -405,9 +446,10 @@ class Registry:
         hits: list[tuple[str, str, str]] = []
         docs: dict[str, Any] = {}
         after, size = "", 4 * req.limit
+        candidates = self.store.candidates(hints) if hints is not None else None
         while len(hits) < req.limit:
-            if hints is not None:  # candidates from the index, intersected in SQLite
-                page = self.store.candidate_page(hints, after, size)
+            if candidates is not None:  # candidates from the index
+                page = candidates.page(after, size)
             else:
                 page = self.store.active_entities(after, size)
             if not page:
@@ -415,6 +457,23 @@ class Registry:
             more, seen = self._scan(req, page, "filter", req.limit - len(hits))
             hits += more
             docs.update(seen)
+            after, size = page[-1], min(size * 4, 2000)
+        return hits, docs
+
+    def _trending(self, req: Discover) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
+        """The most recently updated entities that may be listed, a page at a time
+        [DSC-ADP-008]."""
+        hits: list[tuple[str, str, str]] = []
+        docs: dict[str, Any] = {}
+        after: tuple[str, str] | None = None
+        size = 4 * req.limit
+        while len(hits) < req.limit:
+            page = self.store.recent_entities(size, after)
+            more, seen = self._scan(req, [a for _, a in page], "recent", req.limit - len(hits))
+            hits += more
+            docs.update(seen)
+            if len(page) < size:
+                break
             after, size = page[-1], min(size * 4, 2000)
         return hits, docs
 
@@ -431,11 +490,21 @@ class Registry:
             batch = self._docs(page)
             for aic in page:
                 doc = batch.get(aic)
-                if doc is None or (req.filter is not None and not matches(req.filter, doc)):
+                if doc is None or not self._listed(aic):
                     continue
-                skills = doc.get("skills") or [{}]
-                hits.append((aic, str(skills[0].get("id", "")), memo))
+                if req.filter is not None and not matches(req.filter, doc):
+                    continue
+                hits.append((aic, _first_skill(doc), memo))
                 docs[aic] = doc
                 if len(hits) == want:
                     return hits, docs
         return hits, docs
+
+
+def _first_skill(doc: dict[str, Any]) -> str:
+    """The id of the document's first skill ("" when it has none): the skill a filtered or
+    trending hit names."""
+    skills = doc.get("skills")
+    first = skills[0] if isinstance(skills, list) and skills else None
+    found = first.get("id") if isinstance(first, dict) else None
+    return found if isinstance(found, str) else ""

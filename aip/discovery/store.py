@@ -15,23 +15,27 @@ connection, see the last committed state.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aip._files import open_durable_sqlite
 from aip.codec import canonicalize, parse
-from aip.discovery.filters import flatten, fold
-from aip.discovery.query import index_text
+from aip.discovery.filters import fold
+from aip.discovery.query import match_expression
+from aip.discovery.rows import MAX_INDEXED, Rows, RowTemplate, fact_key, fact_keys, rows_of
 from aip.discovery.sync import acs_urn
 
-__all__ = ["MAX_INDEXED", "Published", "RegistryStore", "Writer"]
+__all__ = ["Candidates", "Published", "RegistryStore", "Writer", "prepare"]
 
-_FORMAT = "aip-registry/1"
-MAX_INDEXED = 256  # longer strings are indexed by their first MAX_INDEXED folded characters
+_FORMAT = "aip-registry/2"
+_BM25 = "bm25(skills_fts, 4.0, 2.0, 3.0, 1.0, 1.0)"  # name, description, tags, examples, agent
+_WIDTH_CAP = 2000  # facts counted per key when choosing which hint drives a candidate scan
+Hint = tuple[str, str, tuple[Any, ...]]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -47,10 +51,10 @@ CREATE TABLE IF NOT EXISTS facts (
     path TEXT NOT NULL, key TEXT NOT NULL, aic TEXT NOT NULL, PRIMARY KEY (path, key, aic))
     WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS skills_fts USING fts5(
-    aic UNINDEXED, skill UNINDEXED, name, description, tags, examples, agent,
+    name, description, tags, examples, agent,
     tokenize = 'unicode61 remove_diacritics 0');
-CREATE VIRTUAL TABLE IF NOT EXISTS skills_vocab USING fts5vocab(skills_fts, row);
-CREATE TABLE IF NOT EXISTS skill_rows (aic TEXT NOT NULL, row INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS skill_rows (
+    row INTEGER PRIMARY KEY, aic TEXT NOT NULL, skill TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS skill_rows_aic ON skill_rows (aic);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, op TEXT NOT NULL,
@@ -62,31 +66,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     return open_durable_sqlite(path, cache_kib=65536)  # 64 MiB: the indexes stay in memory
 
 
-def _key(value: Any) -> str:
-    """The facts key of a scalar: ``f:`` + folded text for a string (so an exact match is
-    found among its folded equals, then checked), ``e:`` + canonical JSON otherwise."""
-    if isinstance(value, str):  # cut: a lookup cut the same way finds a superset [DSC-FLT-026]
-        return "f:" + fold(value)[:MAX_INDEXED]
-    if value is True or value is False or value is None:
-        return "e:" + ("true" if value is True else "false" if value is False else "null")
-    if type(value) is int:  # the parser admits only safe integers: their text is canonical
-        return f"e:{value}"
-    return "e:" + canonicalize(value).decode("utf-8")
+Prepared = tuple[bytes, Rows]
 
 
-def fact_keys(doc: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (path, key) rows of ``doc`` in the facts index: every scalar, strings cut."""
-    return sorted({(path, _key(value)) for path, value in flatten(doc)})
-
-
-Prepared = tuple[bytes, list[tuple[str, str, str]], list[tuple[str, ...]]]
-
-
-def prepare(agent: Published) -> Prepared:
-    """What :meth:`Writer.publish` stores for ``agent``, computed ahead: its canonical bytes,
-    its facts rows and its full-text rows."""
-    facts = [(path, key, agent.aic) for path, key in fact_keys(agent.doc)]
-    return canonicalize(agent.doc), facts, list(_skill_rows(agent.aic, agent.doc))
+def prepare(agent: Published, template: RowTemplate | None = None) -> Prepared:
+    """What :meth:`Writer.publish` stores for ``agent``, computed ahead: its canonical bytes
+    and its index rows (from ``template`` when it is derived from that template's ontology)."""
+    rows = rows_of(agent.doc) if template is None else template.rows(agent.doc)
+    return canonicalize(agent.doc), rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +168,7 @@ class Writer:
         :func:`prepare` of ``agent``, done ahead (off the writer thread)."""
         if replaces:
             self._unindex(agent.aic)  # the previous version's facts and full-text rows
-        doc, facts, skills = prepared if prepared is not None else prepare(agent)
+        doc, (facts, skills) = prepared if prepared is not None else prepare(agent)
         self._db.execute(
             "INSERT OR REPLACE INTO agents (aic, kind, ontology, active, version, modified, doc)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -189,16 +176,26 @@ class Writer:
              agent.modified, doc),
         )  # fmt: skip
         if agent.kind == "entity" and agent.active:
-            self._db.executemany("INSERT INTO facts (path, key, aic) VALUES (?, ?, ?)", facts)
-            for row in skills:
+            aic = agent.aic
+            self._db.executemany(
+                "INSERT INTO facts (path, key, aic) VALUES (?, ?, ?)",
+                [(path, key, aic) for path, key in facts],
+            )
+            for skill, *columns in skills:
                 cursor = self._db.execute(
-                    "INSERT INTO skills_fts (aic, skill, name, description, tags, examples,"
-                    " agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    row,
+                    "INSERT INTO skills_fts (name, description, tags, examples, agent)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    columns,
                 )
                 self._db.execute(
-                    "INSERT INTO skill_rows (aic, row) VALUES (?, ?)", (agent.aic, cursor.lastrowid)
+                    "INSERT INTO skill_rows (row, aic, skill) VALUES (?, ?, ?)",
+                    (cursor.lastrowid, aic, skill),
                 )
+            self._db.execute(
+                "INSERT INTO counters (name, value) VALUES ('skills', ?)"
+                " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                (len(skills),),
+            )
         # [DSC-SYN-021] a withdrawn document leaves the feed as a delete
         op, payload = ("upsert", doc) if agent.active else ("delete", None)
         self._db.execute(
@@ -216,24 +213,70 @@ class Writer:
         rows = self._db.execute("SELECT row FROM skill_rows WHERE aic = ?", (aic,)).fetchall()
         self._db.executemany("DELETE FROM skills_fts WHERE rowid = ?", rows)  # by rowid: no scan
         self._db.execute("DELETE FROM skill_rows WHERE aic = ?", (aic,))
-
-
-def _skill_rows(aic: str, doc: dict[str, Any]) -> Iterator[tuple[str, ...]]:
-    agent = index_text(" ".join(str(doc.get(k, "")) for k in ("name", "description")))
-    for skill in doc.get("skills", []):
-        if not isinstance(skill, dict) or not isinstance(skill.get("id"), str):
-            continue
-        tags = [t for t in skill.get("tags", []) if isinstance(t, str)]
-        examples = [e for e in skill.get("examples", []) if isinstance(e, str)]
-        yield (
-            aic,
-            skill["id"],
-            index_text(str(skill.get("name", ""))),
-            index_text(str(skill.get("description", ""))),
-            index_text(" ".join(tags)),
-            index_text(" ".join(examples)),
-            agent,
+        self._db.execute(
+            "UPDATE counters SET value = value - ? WHERE name = 'skills'", (len(rows),)
         )
+
+
+def _keys(kind: str, values: Sequence[Any]) -> list[str]:
+    """The facts keys a hint's values look up (``prefix``: the start of a key range)."""
+    return [fact_key(v) if kind == "eq" else "f:" + fold(str(v))[:MAX_INDEXED] for v in values]
+
+
+class Candidates:
+    """Entities matching a set of index hints, in AIC order, a page at a time.
+
+    Plan: the hint with the fewest facts (counted up to :data:`_WIDTH_CAP` per key) drives:
+    one ordered range scan per key it looks up; every other exact hint is a probe, an indexed
+    point lookup per candidate.  Prefix hints other than the driver are left to the exact
+    evaluation that follows (a hint only narrows; leaving one out stays sound)."""
+
+    def __init__(self, store: RegistryStore, hints: Sequence[Sequence[Hint]]) -> None:
+        self._store = store
+        widths = [sum(store.width(path, kind, _keys(kind, values)) for path, kind, values in hint)
+                  for hint in hints]  # fmt: skip
+        order = sorted(range(len(hints)), key=lambda n: (widths[n], n))
+        self._driver = hints[order[0]]
+        probe_sql: list[str] = []
+        self._probe_args: list[Any] = []
+        for n in order[1:]:
+            hint = hints[n]
+            if any(kind == "prefix" for _, kind, _ in hint):
+                continue
+            alternatives = []
+            for path, kind, values in hint:
+                keys = _keys(kind, values)
+                marks = ",".join("?" * len(keys))
+                alternatives.append(
+                    "EXISTS (SELECT 1 FROM facts p WHERE p.path = ? AND p.key IN"
+                    f" ({marks}) AND p.aic = f.aic)"
+                )
+                self._probe_args += [path, *keys]
+            probe_sql.append("(" + " OR ".join(alternatives) + ")")
+        self._probes = "".join(" AND " + p for p in probe_sql)
+
+    def page(self, after: str, limit: int) -> list[str]:
+        """Up to ``limit`` matching AICs after ``after``, in order."""
+        lists: list[list[str]] = []
+        for path, kind, values in self._driver:
+            for key in _keys(kind, values):
+                if kind == "prefix":
+                    where, args = "f.key >= ? AND f.key < ?", [key, key + "\U0010ffff"]
+                else:
+                    where, args = "f.key = ?", [key]
+                sql = (
+                    f"SELECT f.aic FROM facts f WHERE f.path = ? AND {where} AND f.aic > ?"
+                    f"{self._probes} ORDER BY f.aic LIMIT ?"
+                )
+                rows = self._store._rows(sql, [path, *args, after, *self._probe_args, limit])
+                lists.append([a for (a,) in rows])
+        out: list[str] = []
+        for aic in heapq.merge(*lists):
+            if not out or out[-1] != aic:
+                out.append(aic)
+                if len(out) == limit:
+                    break
+        return out
 
 
 class RegistryStore:
@@ -244,6 +287,9 @@ class RegistryStore:
         self._write = write
         self._read = read
         self._lock = threading.Lock()
+        # Grows after every write transaction: what a reader computed under an older value
+        # may be out of date (see FullTextRanker's counts).
+        self.generation = 0
 
     @classmethod
     def open(cls, path: str | Path) -> RegistryStore:
@@ -271,9 +317,12 @@ class RegistryStore:
 
     def write(self, work: Callable[[Writer], Any]) -> Any:
         """Run ``work`` in one durable transaction; roll back if it raises.  Writer thread only."""
-        with self._write:
-            self._write.execute("BEGIN IMMEDIATE")
-            return work(Writer(self._write))
+        try:
+            with self._write:
+                self._write.execute("BEGIN IMMEDIATE")
+                return work(Writer(self._write))
+        finally:
+            self.generation += 1  # after the commit (or the rollback): cached reads are old
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -317,36 +366,10 @@ class RegistryStore:
                 out[aic] = parse(doc)
         return out
 
-    def candidate_page(
-        self, hints: Sequence[Sequence[tuple[str, str, tuple[Any, ...]]]], after: str, limit: int
-    ) -> list[str]:
-        """Up to ``limit`` AICs after ``after``, in order, with a fact matching every one of
-        ``hints`` (each a disjunction, as :func:`~aip.discovery.filters.prefilter` gives):
-        the intersection is computed by SQLite, a page at a time."""
-        parts: list[str] = []
-        args: list[Any] = []
-        for hint in hints:
-            union: list[str] = []
-            for path, kind, values in hint:
-                keys = [
-                    "f:" + fold(str(v))[:MAX_INDEXED] if kind != "eq" else _key(v) for v in values
-                ]
-                if kind == "prefix":
-                    for key in keys:
-                        union.append(
-                            "SELECT aic FROM facts WHERE path = ? AND key >= ? AND key < ?"
-                            " AND aic > ?"
-                        )
-                        args += [path, key, key + "\U0010ffff", after]
-                else:
-                    marks = ",".join("?" * len(keys))
-                    union.append(
-                        f"SELECT aic FROM facts WHERE path = ? AND key IN ({marks}) AND aic > ?"
-                    )
-                    args += [path, *keys, after]
-            parts.append("SELECT DISTINCT aic FROM (" + " UNION ".join(union) + ")")
-        sql = " INTERSECT ".join(parts) + " ORDER BY 1 LIMIT ?"
-        return [a for (a,) in self._rows(sql, [*args, limit])]
+    def candidates(self, hints: Sequence[Sequence[Hint]]) -> Candidates:
+        """The entities with a fact matching every one of ``hints`` (each a disjunction, as
+        :func:`~aip.discovery.filters.prefilter` gives), to read a page at a time."""
+        return Candidates(self, hints)
 
     def active_entities(self, after: str = "", limit: int = 1000) -> list[str]:
         """Active entity AICs in AIC order, after ``after`` (for scans)."""
@@ -359,43 +382,73 @@ class RegistryStore:
             )
         ]
 
-    def recent_entities(self, limit: int) -> list[str]:
-        """Active entities, most recently modified first (then by AIC)."""
+    def recent_entities(
+        self, limit: int, after: tuple[str, str] | None = None
+    ) -> list[tuple[str, str]]:
+        """(modified, aic) of active entities, most recently modified first (then by AIC),
+        after the entity ``after`` = (modified, aic) in that order."""
+        where, args = "", []
+        if after is not None:
+            where = " AND (modified < ? OR (modified = ? AND aic > ?))"
+            args = [after[0], after[0], after[1]]
+        rows = self._rows(
+            "SELECT modified, aic FROM agents WHERE kind = 'entity' AND active = 1" + where
+            + " ORDER BY modified DESC, aic LIMIT ?",
+            [*args, limit],
+        )  # fmt: skip
+        return [(str(m), str(a)) for m, a in rows]
+
+    def holders(self, term: str, cap: int) -> int:
+        """How many skills hold ``term``, counted up to ``cap`` (exact below it)."""
+        sql = (
+            "SELECT count(*) FROM (SELECT rowid FROM skills_fts WHERE skills_fts MATCH ?"
+            " LIMIT ?)"
+        )
+        return int(self._rows(sql, (match_expression([term]), cap))[0][0])
+
+    def ranked(self, match: str, count: int) -> list[tuple[float, str, str]]:
+        """The first ``count`` skills for the FTS5 expression ``match`` (fewer when fewer
+        match), as (bm25, aic, skill id) in that order [DSC-ADP-006]."""
+        rows = self._rows(
+            f"SELECT {_BM25} AS r, s.aic, s.skill FROM skills_fts JOIN skill_rows s"
+            " ON s.row = skills_fts.rowid WHERE skills_fts MATCH ? ORDER BY r, s.aic, s.skill"
+            " LIMIT ?",
+            (match, count),
+        )
+        return [(float(r), str(a), str(k)) for r, a, k in rows]
+
+    def width(self, path: str, kind: str, keys: Sequence[str]) -> int:
+        """How many facts ``keys`` of ``path`` hold (a range from each for ``prefix``),
+        counted up to :data:`_WIDTH_CAP` per key: enough to tell a narrow hint from a wide
+        one at a bounded cost."""
+        total = 0
+        for key in keys:
+            if kind == "prefix":
+                where, args = "key >= ? AND key < ?", [key, key + "\U0010ffff"]
+            else:
+                where, args = "key = ?", [key]
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM facts WHERE path = ? AND {where} LIMIT ?)"
+            total += int(self._rows(sql, [path, *args, _WIDTH_CAP])[0][0])
+        return total
+
+    def skill_count(self) -> int:
+        """How many skills the full-text index holds (a counter kept with the rows: O(1))."""
+        return self.counter("skills")
+
+    def registrations(self, state: str | None, after: str, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` registrations with an id after ``after`` ("" for the first page), in
+        id order (stable under updates), only those in ``state`` unless it is None; each a
+        summary without its ACS: ``{id, owner, state, aic, updatedAt}`` (``aic`` None until
+        one is allocated).  For the operator's listing [DSC-REG-009]; any thread."""
+        rows = self._rows(
+            "SELECT id, owner, state, aic, updated_at FROM registrations"
+            " WHERE (?1 IS NULL OR state = ?1) AND id > ?2 ORDER BY id LIMIT ?3",
+            (state, after, limit),
+        )
         return [
-            a
-            for (a,) in self._rows(
-                "SELECT aic FROM agents WHERE kind = 'entity' AND active = 1"
-                " ORDER BY modified DESC, aic LIMIT ?",
-                (limit,),
-            )
+            {"id": ident, "owner": owner, "state": st, "aic": aic, "updatedAt": at}
+            for ident, owner, st, aic, at in rows
         ]
-
-    def document_frequency(self, terms: Sequence[str]) -> dict[str, int]:
-        """How many skill rows hold each term (FTS5 vocabulary)."""
-        if not terms:
-            return {}
-        marks = ",".join("?" * len(terms))
-        return {
-            t: int(n)
-            for t, n in self._rows(
-                f"SELECT term, doc FROM skills_vocab WHERE term IN ({marks})", list(terms)
-            )
-        }
-
-    def search(self, match: str, limit: int) -> list[tuple[str, str, float]]:
-        """(aic, skill id, bm25) of the best skill rows for an FTS5 ``match`` expression."""
-        return [
-            (a, s, float(r))
-            for a, s, r in self._rows(
-                "SELECT aic, skill, bm25(skills_fts, 0, 0, 4.0, 2.0, 3.0, 1.0, 1.0) AS r"
-                " FROM skills_fts WHERE skills_fts MATCH ? ORDER BY r, aic, skill LIMIT ?",
-                (match, limit),
-            )
-        ]
-
-    def skill_rows(self) -> int:
-        """About how many skills the full-text index holds (rows ever added: O(1))."""
-        return int(self._rows("SELECT COALESCE(MAX(rowid), 0) FROM skill_rows")[0][0])
 
 
 def _registration(row: tuple[Any, ...]) -> dict[str, Any]:

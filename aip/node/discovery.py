@@ -6,6 +6,8 @@ Methods (params → result; every method needs an authenticated session except `
 
 * ``atr.register {acs}`` → ``{id, state}``: a new ontology registration (DRAFT).
 * ``atr.status {id}`` → the registration, for its owner or the operator.
+* ``atr.list {state?, after?, limit?}`` → ``{registrations, next?}``: one page of every
+  registration (id order), for the operator only.
 * ``atr.act {id, action, acs?, reason?}`` → ``{id, state, aic?}``: update, submit, cancel,
   delete (the owner); approve, reject, disable, enable (the operator).
 * ``atr.derive {ontology, overrides?}`` → ``{aic, document, token}``: a new entity of an approved
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from aip.discovery.query import read_request
-from aip.discovery.registry import Action
+from aip.discovery.registry import Action, State
 from aip.discovery.service import Registry
 from aip.discovery.store import RegistryStore
 from aip.errors import AipError, Code
@@ -33,12 +35,22 @@ from aip.identity.keys import SigningKey
 from aip.jsonrpc import Caller, Handler, expect_params
 from aip.node.federation import Federation
 
-__all__ = ["METHODS", "PUBLIC", "RegistryMethods", "open_registry"]
+__all__ = ["DEFAULT_PAGE", "MAX_PAGE", "METHODS", "PUBLIC", "RegistryMethods", "open_registry"]
 
 METHODS = frozenset(
-    {"atr.register", "atr.status", "atr.act", "atr.derive", "atr.lookup", "adp.discover"}
+    {
+        "atr.register",
+        "atr.status",
+        "atr.list",
+        "atr.act",
+        "atr.derive",
+        "atr.lookup",
+        "adp.discover",
+    }
 )
 PUBLIC = frozenset({"atr.lookup"})
+MAX_PAGE = 500  # atr.list: the most registrations one answer holds [DSC-REG-010]
+DEFAULT_PAGE = 100  # [DSC-REG-009]
 
 
 async def open_registry(
@@ -52,8 +64,12 @@ async def open_registry(
     token_for: Callable[[str], str],
     dev_mode: bool,
     clock: Callable[[], datetime],
+    alive: Callable[[str], bool] | None = None,
 ) -> Registry:
-    """Open the registry file (off the event loop) and return the service."""
+    """Open the registry file (off the event loop) and return the service.
+
+    ``alive`` is the liveness predicate (:mod:`aip.node.liveness`): discovery lists an entity
+    only while it holds; None lists every active entity [DSC-LIV-006]."""
     store = await asyncio.to_thread(RegistryStore.open, path)
     return Registry(
         store,
@@ -65,6 +81,7 @@ async def open_registry(
         token_for=token_for,
         dev_mode=dev_mode,
         clock=clock,
+        alive=alive,
     )
 
 
@@ -81,6 +98,26 @@ def _text(params: dict[str, Any], name: str) -> str:
     return value
 
 
+def _state(params: dict[str, Any]) -> State | None:
+    """The optional ``state`` filter of ``atr.list`` (None when absent): a State value such
+    as ``"PENDING"``; INVALID_PARAMS for anything else, null included [DSC-REG-010]."""
+    if "state" not in params:
+        return None
+    value = params["state"]
+    if not isinstance(value, str) or value not in {s.value for s in State}:
+        raise AipError(Code.INVALID_PARAMS, f"state is one of {', '.join(State)}")
+    return State(value)
+
+
+def _limit(params: dict[str, Any]) -> int:
+    """The optional page size of ``atr.list``: an integer 1..MAX_PAGE (not a boolean);
+    INVALID_PARAMS otherwise [DSC-REG-010]."""
+    value = params.get("limit", DEFAULT_PAGE)
+    if type(value) is not int or not 1 <= value <= MAX_PAGE:
+        raise AipError(Code.INVALID_PARAMS, f"limit is an integer from 1 to {MAX_PAGE}")
+    return value
+
+
 class RegistryMethods:
     """The method table entries of one node's registry."""
 
@@ -92,6 +129,7 @@ class RegistryMethods:
         return {
             "atr.register": self.register,
             "atr.status": self.status,
+            "atr.list": self.listing,
             "atr.act": self.act,
             "atr.derive": self.derive,
             "atr.lookup": self.lookup,
@@ -105,6 +143,15 @@ class RegistryMethods:
     def status(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         expect_params(params, required=frozenset({"id"}))
         return self.registry.status(_caller(caller), _text(params, "id"))
+
+    def listing(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        """``atr.list``: one page of registrations for the operator [DSC-REG-009]; params are
+        checked (INVALID_PARAMS) before the caller (AUTHORIZATION_FAILED for a non-operator)."""
+        expect_params(params, optional=frozenset({"state", "after", "limit"}))
+        who = _caller(caller)
+        state, limit = _state(params), _limit(params)
+        after = _text(params, "after") if "after" in params else ""
+        return self.registry.registrations(who, state, after, limit)
 
     async def act(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         expect_params(

@@ -7,6 +7,8 @@ connection (spec Part 7), and its methods: ``node.info``, ``node.ping`` (the sig
 Part 7 §7.6), and the registration desk of :mod:`aip.node.atr` (``atr.enroll``,
 ``atr.issueToken`` for the operator, ``atr.renew``, ``atr.revoke``, ``atr.revocationList``).
 With federation ``peers`` it forwards ``adp.discover`` to them (:mod:`aip.node.federation`).
+With ``stale_after`` discovery leaves out entities without a recent heartbeat or session
+(:mod:`aip.node.liveness`, spec Part 8 §8.9).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from aip.node.discovery import METHODS as REGISTRY_METHODS
 from aip.node.discovery import PUBLIC as REGISTRY_PUBLIC
 from aip.node.discovery import RegistryMethods, open_registry
 from aip.node.federation import Federation, Peer, ensure_node_client, guard_methods
+from aip.node.liveness import METHODS as LIVENESS_METHODS
+from aip.node.liveness import LivenessDesk, check_stale_after
 from aip.node.operator import ensure_operator
 from aip.node.sync import METHODS as SYNC_METHODS
 from aip.node.sync import SyncDesk
@@ -76,7 +80,9 @@ class Node:
     serves ``wss://`` in mTLS mode (spec Part 7 §7.4) with the node's serverAuth certificate.
     ``peers`` are the federation peers discovery forwards to, in preference order (see
     :mod:`aip.node.federation`); they need the in-band handshake, so not with ``tls``
-    (``ValueError``).
+    (``ValueError``).  ``stale_after`` (seconds, 0 for off) turns liveness on: discovery then
+    lists an entity only while it shows signs of life (spec Part 8 §8.9); ``liveness_clock`` is
+    the time liveness reads (default: the wall clock; tests pass their own).
     """
 
     def __init__(
@@ -94,6 +100,8 @@ class Node:
         witnesses: Sequence[str] = (),
         audit_interval: float = 1.0,
         peers: Sequence[Peer] = (),
+        stale_after: float = 0.0,
+        liveness_clock: Callable[[], datetime] | None = None,
     ) -> None:
         if tls and peers:
             raise ValueError("federation peers need the in-band handshake, not mTLS mode")
@@ -122,6 +130,9 @@ class Node:
         self._sync: SyncDesk | None = None
         self._peers = list(peers)
         self._federation: Federation | None = None
+        self._stale_after = check_stale_after(stale_after)  # [DSC-LIV-006] 0: off
+        self._liveness_clock = liveness_clock or _now
+        self.liveness: LivenessDesk | None = None  # after start: heartbeats, the predicate
         # [ARC-AUTH-001]; atr.enroll is authenticated by its one-time token, and the
         # revocation list is published to anyone [IDN-REV-014]
         # and the transparency log's proofs and witness cosigning [AUD-API-001]
@@ -171,6 +182,10 @@ class Node:
                 clock=_now,
             )
             self._methods.update(audit.methods())
+            # the grace period of never-seen entities starts now [DSC-LIV-004]
+            liveness = LivenessDesk(
+                self._stale_after, self._liveness_clock, self._listener.session_aics
+            )
             self._info = {
                 "protocol": "aip",
                 "protocolVersion": PROTOCOL_VERSION,
@@ -187,13 +202,16 @@ class Node:
                     "witness": bool(self._witness_logs),
                     "discovery": True,
                     "sync": True,
+                    "liveness": liveness.enabled,  # [DSC-LIV-007]
                 },
                 "audit": audit.info(),
+                "liveness": liveness.info(),
                 "methods": sorted(
                     {*self._methods, ENROLL, ISSUE_TOKEN, RENEW, REVOKE, REVOCATION_LIST}
                     | {PING, HELLO, AUTHENTICATE}
                     | REGISTRY_METHODS
                     | SYNC_METHODS
+                    | LIVENESS_METHODS
                 ),
             }
             self.enrollment = Enrollment(
@@ -222,8 +240,10 @@ class Node:
                 token_for=self.enrollment.issue_token,
                 dev_mode=self.dev_mode,
                 clock=_now,
+                alive=liveness.predicate,
             )
             self._methods.update(RegistryMethods(registry, federation).table())
+            liveness.install(self._methods)  # atr.heartbeat; adp.discover sweeps sessions
             feed = await asyncio.to_thread(SqliteFeed, data.path / "registry.sqlite3", clock=_now)
             # [DSC-SYN-022] every authenticated caller is of this domain, but for federation
             # peers, whom the peer guard below refuses (-32009)
@@ -264,7 +284,7 @@ class Node:
             raise
         self._data, self._audit, self._registry = data, audit, registry
         self._feed, self._sync = feed, sync
-        self._federation = federation
+        self._federation, self.liveness = federation, liveness
 
     async def _open_federation(self, data: DataDir) -> Federation:
         """The federation shell; with peers, the node's clientAuth chain to dial them as itself."""

@@ -268,6 +268,18 @@ class SessionListener:
             loop.call_soon(connection.end, Close(CloseCode.POLICY_VIOLATION, code))
         return len(ended)
 
+    def session_aics(self) -> set[str]:
+        """The AICs that have an authenticated session open now (one pass over the open
+        connections); the node's liveness counts them as alive (spec Part 8 §8.9)."""
+        return {
+            c.handshake.session_aic
+            for c in self.live
+            if c.handshake is not None
+            and c.handshake.state is State.AUTHENTICATED
+            and c.handshake.session_aic is not None
+            and c.link.is_open  # a closing session is no sign of life
+        }
+
     async def push(
         self, aic: str, method: str, params: dict[str, Any] | None = None, *, timeout: float = 10.0
     ) -> Any:
