@@ -16,13 +16,23 @@ entity's document, for a fraction of the work.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aip.codec import canonicalize
 from aip.discovery.filters import flatten, fold
 from aip.discovery.query import index_text
 
-__all__ = ["MAX_INDEXED", "RowTemplate", "Rows", "fact_key", "fact_keys", "rows_of", "skill_rows"]
+__all__ = [
+    "MAX_INDEXED",
+    "RowTemplate",
+    "Rows",
+    "Split",
+    "fact_key",
+    "fact_keys",
+    "rows_of",
+    "skill_rows",
+]
 
 MAX_INDEXED = 256  # longer strings are indexed by their first MAX_INDEXED folded characters
 
@@ -89,34 +99,64 @@ def rows_of(doc: Mapping[str, Any]) -> Rows:
     return fact_keys(doc), list(skill_rows(doc))
 
 
+@dataclass(frozen=True, slots=True)
+class Split:
+    """An entity's index rows as :meth:`RowTemplate.split` gives them: the members it
+    ``inherited`` (its ontology's values, as they are), the facts of the other members
+    (``own``), the facts of the inherited ones (``shared``: the same for every entity that
+    inherits the same members), and its full-text rows."""
+
+    inherited: tuple[str, ...]
+    own: list[Fact]
+    shared: list[Fact]
+    skills: list[SkillRow]
+
+
 class RowTemplate:
     """The index rows of an ontology's members, to derive its entities' rows from.
 
-    Build one per published ontology version; :meth:`rows` of an entity document is exactly
-    :func:`rows_of` of it.  Members are reused by identity: only a member whose value is the
-    very object the template was built from is taken from the template."""
+    Build one per published ontology version.  Members are reused by identity: only a member
+    whose value is the very object the template was built from counts as inherited.  The facts
+    of :meth:`split` (own and shared together) are exactly :func:`rows_of` of the document."""
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self._doc = dict(doc)  # holds the member values, so that identity stays meaningful
         self._facts = {name: _member_facts(name, value) for name, value in self._doc.items()}
         self._skills = _skills_columns(self._doc.get("skills", []))
         self._agent = _agent_text(self._doc)
+        self._shared: dict[tuple[str, ...], list[Fact]] = {}
 
-    def rows(self, doc: Mapping[str, Any]) -> Rows:
-        """The facts and full-text rows of ``doc``, a document sharing members with the
-        template's (a shallow copy with some members replaced, added or removed)."""
-        facts: set[Fact] = set()
+    def split(self, doc: Mapping[str, Any]) -> Split:
+        """The index rows of ``doc``, a document sharing members with the template's (a
+        shallow copy with some members replaced, added or removed)."""
+        inherited: list[str] = []
+        own: set[Fact] = set()
         for name, value in doc.items():
-            held = self._doc.get(name, _ABSENT)
-            facts.update(self._facts[name] if held is value else _member_facts(name, value))
+            if self._doc.get(name, _ABSENT) is value:
+                inherited.append(name)
+            else:
+                own.update(_member_facts(name, value))
+        names = tuple(sorted(inherited))
+        shared = self._shared.get(names)
+        if shared is None:
+            if len(self._shared) >= _SHAPES:
+                self._shared.clear()
+            found = {fact for name in names for fact in self._facts[name]}
+            shared = self._shared[names] = sorted(found)
         same = all(doc.get(k, _ABSENT) is self._doc.get(k, _ABSENT) for k in _AGENT_MEMBERS)
         agent = self._agent if same else _agent_text(doc)
         skills = doc.get("skills", [])
         columns = self._skills if skills is self._doc.get("skills") else _skills_columns(skills)
-        return sorted(facts), [(*c, agent) for c in columns]
+        return Split(names, sorted(own), shared, [(*c, agent) for c in columns])
+
+    def rows(self, doc: Mapping[str, Any]) -> Rows:
+        """The facts and full-text rows of ``doc`` (:func:`rows_of` of it, faster)."""
+        split = self.split(doc)
+        return sorted({*split.own, *split.shared}), split.skills
 
 
 _ABSENT = object()
+_SHAPES = 64  # sets of inherited members whose shared facts a template keeps
 _AGENT_MEMBERS = ("name", "description")
 
 

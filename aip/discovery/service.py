@@ -342,7 +342,7 @@ class Registry:
         now = self._clock()
         signed = sign_object(published(doc, aic=aic, active=True, modified=now), self._key)
         entry = Published(aic, "entity", ontology, True, 1, format_time(now), signed)
-        prepared = prepare(entry, template.rows)
+        prepared = prepare(entry, template.rows, found.version)
 
         def job(w: Writer) -> None:
             w.set_counter(name, max(used, w.counter(name)))

@@ -27,12 +27,20 @@ from aip._files import open_durable_sqlite
 from aip.codec import canonicalize, parse
 from aip.discovery.filters import fold
 from aip.discovery.query import match_expression
-from aip.discovery.rows import MAX_INDEXED, Rows, RowTemplate, fact_key, fact_keys, rows_of
+from aip.discovery.rows import (
+    MAX_INDEXED,
+    Fact,
+    RowTemplate,
+    SkillRow,
+    fact_key,
+    fact_keys,
+    rows_of,
+)
 from aip.discovery.sync import acs_urn
 
-__all__ = ["Candidates", "Published", "RegistryStore", "Writer", "prepare"]
+__all__ = ["Candidates", "Prepared", "Published", "RegistryStore", "Shared", "Writer", "prepare"]
 
-_FORMAT = "aip-registry/2"
+_FORMAT = "aip-registry/3"
 _BM25 = "bm25(skills_fts, 4.0, 2.0, 3.0, 1.0, 1.0)"  # name, description, tags, examples, agent
 _WIDTH_CAP = 2000  # facts counted per key when choosing which hint drives a candidate scan
 Hint = tuple[str, str, tuple[Any, ...]]
@@ -50,6 +58,15 @@ CREATE INDEX IF NOT EXISTS agents_modified ON agents (modified);
 CREATE TABLE IF NOT EXISTS facts (
     path TEXT NOT NULL, key TEXT NOT NULL, aic TEXT NOT NULL, PRIMARY KEY (path, key, aic))
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS templates (
+    id INTEGER PRIMARY KEY, ontology TEXT NOT NULL, version INTEGER NOT NULL,
+    members TEXT NOT NULL, UNIQUE (ontology, version, members));
+CREATE TABLE IF NOT EXISTS template_facts (
+    path TEXT NOT NULL, key TEXT NOT NULL, template INTEGER NOT NULL,
+    PRIMARY KEY (path, key, template)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inherits (
+    aic TEXT PRIMARY KEY, template INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS inherits_template ON inherits (template, aic);
 CREATE VIRTUAL TABLE IF NOT EXISTS skills_fts USING fts5(
     name, description, tags, examples, agent,
     tokenize = 'unicode61 remove_diacritics 0');
@@ -66,14 +83,41 @@ def _connect(path: Path) -> sqlite3.Connection:
     return open_durable_sqlite(path, cache_kib=65536)  # 64 MiB: the indexes stay in memory
 
 
-Prepared = tuple[bytes, Rows]
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """Facts an entity shares with others derived alike: those of the ``members`` it took
+    unchanged from version ``version`` of ``ontology``."""
+
+    ontology: str
+    version: int
+    members: tuple[str, ...]
+    facts: list[Fact]
 
 
-def prepare(agent: Published, template: RowTemplate | None = None) -> Prepared:
-    """What :meth:`Writer.publish` stores for ``agent``, computed ahead: its canonical bytes
-    and its index rows (from ``template`` when it is derived from that template's ontology)."""
-    rows = rows_of(agent.doc) if template is None else template.rows(agent.doc)
-    return canonicalize(agent.doc), rows
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What :meth:`Writer.publish` stores for a document, computed ahead (off the writer
+    thread): its canonical bytes, its own facts, its full-text rows, and the facts it shares
+    (None: every fact is its own)."""
+
+    doc: bytes
+    facts: list[Fact]
+    skills: list[SkillRow]
+    shared: Shared | None = None
+
+
+def prepare(agent: Published, template: RowTemplate | None = None, version: int = 0) -> Prepared:
+    """:class:`Prepared` of ``agent``; with ``template`` (built from version ``version`` of
+    its ontology) the members it took unchanged are indexed once for all entities alike."""
+    doc = canonicalize(agent.doc)
+    if template is None:
+        facts, skills = rows_of(agent.doc)
+        return Prepared(doc, facts, skills)
+    split = template.split(agent.doc)
+    if not split.inherited:
+        return Prepared(doc, split.own, split.skills)
+    shared = Shared(agent.ontology, version, split.inherited, split.shared)
+    return Prepared(doc, split.own, split.skills, shared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +212,8 @@ class Writer:
         :func:`prepare` of ``agent``, done ahead (off the writer thread)."""
         if replaces:
             self._unindex(agent.aic)  # the previous version's facts and full-text rows
-        doc, (facts, skills) = prepared if prepared is not None else prepare(agent)
+        ready = prepared if prepared is not None else prepare(agent)
+        doc, facts, skills = ready.doc, ready.facts, ready.skills
         self._db.execute(
             "INSERT OR REPLACE INTO agents (aic, kind, ontology, active, version, modified, doc)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -181,6 +226,11 @@ class Writer:
                 "INSERT INTO facts (path, key, aic) VALUES (?, ?, ?)",
                 [(path, key, aic) for path, key in facts],
             )
+            if ready.shared is not None:  # the rest of its facts: its template's
+                template = self._template(ready.shared)
+                self._db.execute(
+                    "INSERT INTO inherits (aic, template) VALUES (?, ?)", (aic, template)
+                )
             for skill, *columns in skills:
                 cursor = self._db.execute(
                     "INSERT INTO skills_fts (name, description, tags, examples, agent)"
@@ -203,6 +253,25 @@ class Writer:
             (at, op, "acs", acs_urn(agent.aic), agent.version, payload),
         )
 
+    def _template(self, shared: Shared) -> int:
+        """The id of the template of ``shared``, stored with its facts on first use."""
+        members = canonicalize(list(shared.members)).decode("utf-8")
+        key = (shared.ontology, shared.version, members)
+        row = self._db.execute(
+            "SELECT id FROM templates WHERE ontology = ? AND version = ? AND members = ?", key
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        cursor = self._db.execute(
+            "INSERT INTO templates (ontology, version, members) VALUES (?, ?, ?)", key
+        )
+        template = int(cursor.lastrowid or 0)
+        self._db.executemany(
+            "INSERT INTO template_facts (path, key, template) VALUES (?, ?, ?)",
+            [(path, fact, template) for path, fact in shared.facts],
+        )
+        return template
+
     def _unindex(self, aic: str) -> None:
         row = self._db.execute("SELECT kind, doc FROM agents WHERE aic = ?", (aic,)).fetchone()
         if row is not None and row[0] == "entity":
@@ -210,6 +279,7 @@ class Writer:
                 "DELETE FROM facts WHERE path = ? AND key = ? AND aic = ?",
                 [(path, key, aic) for path, key in fact_keys(parse(row[1]))],
             )
+        self._db.execute("DELETE FROM inherits WHERE aic = ?", (aic,))
         rows = self._db.execute("SELECT row FROM skill_rows WHERE aic = ?", (aic,)).fetchall()
         self._db.executemany("DELETE FROM skills_fts WHERE rowid = ?", rows)  # by rowid: no scan
         self._db.execute("DELETE FROM skill_rows WHERE aic = ?", (aic,))
@@ -223,12 +293,47 @@ def _keys(kind: str, values: Sequence[Any]) -> list[str]:
     return [fact_key(v) if kind == "eq" else "f:" + fold(str(v))[:MAX_INDEXED] for v in values]
 
 
+def _key_condition(kind: str, key: str, column: str) -> tuple[str, list[Any]]:
+    """SQL matching one looked-up key in ``column`` (a key range from it for ``prefix``)."""
+    if kind == "prefix":
+        return f"{column} >= ? AND {column} < ?", [key, key + "\U0010ffff"]
+    return f"{column} = ?", [key]
+
+
+_OWN = "EXISTS (SELECT 1 FROM facts p WHERE p.path = ? AND p.key IN ({marks}) AND p.aic = {x})"
+_SHARED = (
+    "EXISTS (SELECT 1 FROM inherits i2 JOIN template_facts t2 ON t2.template = i2.template"
+    " WHERE i2.aic = {x} AND t2.path = ? AND t2.key IN ({marks}))"
+)
+Alternatives = list[tuple[str, list[str]]]  # (path, keys): a hint as the facts tables see it
+
+
+def _holds(alternatives: Alternatives, x: str, *, shared: bool) -> tuple[str, list[Any]]:
+    """SQL true when entity ``x`` holds one of ``alternatives``: by its own facts, and with
+    ``shared`` also through its template."""
+    parts: list[str] = []
+    args: list[Any] = []
+    for path, keys in alternatives:
+        marks = ",".join("?" * len(keys))
+        parts.append(_OWN.format(marks=marks, x=x))
+        args += [path, *keys]
+        if shared:
+            parts.append(_SHARED.format(marks=marks, x=x))
+            args += [path, *keys]
+    return "(" + " OR ".join(parts) + ")", args
+
+
 class Candidates:
     """Entities matching a set of index hints, in AIC order, a page at a time.
 
-    Plan: the hint with the fewest facts (counted up to :data:`_WIDTH_CAP` per key) drives:
-    one ordered range scan per key it looks up; every other exact hint is a probe, an indexed
-    point lookup per candidate.  Prefix hints other than the driver are left to the exact
+    An entity holds a fact either itself (``facts``) or through the template it was derived
+    with (``inherits`` → ``template_facts``: the members it took unchanged from its ontology).
+    Plan: the hint with the fewest holders (counted up to :data:`_WIDTH_CAP` per key) drives.
+    Per key of it: the entities holding it themselves, with every other exact hint as a probe
+    (indexed point lookups per candidate); and per template holding it, the entities inheriting
+    that template, where each other hint is first decided for the template as a whole: one it
+    holds needs no probe, and one it lacks must be held by the entity itself, so the scan is
+    driven from those own facts.  Prefix hints other than the driver are left to the exact
     evaluation that follows (a hint only narrows; leaving one out stays sound)."""
 
     def __init__(self, store: RegistryStore, hints: Sequence[Sequence[Hint]]) -> None:
@@ -237,39 +342,72 @@ class Candidates:
                   for hint in hints]  # fmt: skip
         order = sorted(range(len(hints)), key=lambda n: (widths[n], n))
         self._driver = hints[order[0]]
-        probe_sql: list[str] = []
-        self._probe_args: list[Any] = []
-        for n in order[1:]:
-            hint = hints[n]
-            if any(kind == "prefix" for _, kind, _ in hint):
-                continue
-            alternatives = []
-            for path, kind, values in hint:
-                keys = _keys(kind, values)
+        self._probes: list[Alternatives] = [
+            [(path, _keys(kind, values)) for path, kind, values in hints[n]]
+            for n in order[1:]
+            if not any(kind == "prefix" for _, kind, _ in hints[n])
+        ]
+        self._template_holds: dict[tuple[int, int], bool] = {}
+
+    def _held_by_template(self, template: int, n: int) -> bool:
+        """Whether ``template`` holds probe ``n`` (so every entity inheriting it does)."""
+        known = self._template_holds.get((template, n))
+        if known is None:
+            known = False
+            for path, keys in self._probes[n]:
                 marks = ",".join("?" * len(keys))
-                alternatives.append(
-                    "EXISTS (SELECT 1 FROM facts p WHERE p.path = ? AND p.key IN"
-                    f" ({marks}) AND p.aic = f.aic)"
+                sql = (
+                    "SELECT 1 FROM template_facts WHERE path = ? AND key IN"
+                    f" ({marks}) AND template = ? LIMIT 1"
                 )
-                self._probe_args += [path, *keys]
-            probe_sql.append("(" + " OR ".join(alternatives) + ")")
-        self._probes = "".join(" AND " + p for p in probe_sql)
+                if self._store._rows(sql, [path, *keys, template]):
+                    known = True
+                    break
+            self._template_holds[(template, n)] = known
+        return known
+
+    def _own_stream(self, path: str, kind: str, key: str, after: str, limit: int) -> list[str]:
+        where, args = _key_condition(kind, key, "f.key")
+        sql = f"SELECT f.aic FROM facts f WHERE f.path = ? AND {where} AND f.aic > ?"
+        args = [path, *args, after]
+        for probe in self._probes:
+            holds, more = _holds(probe, "f.aic", shared=True)
+            sql += " AND " + holds
+            args += more
+        return [a for (a,) in self._store._rows(sql + " ORDER BY f.aic LIMIT ?", [*args, limit])]
+
+    def _template_stream(self, template: int, after: str, limit: int) -> list[str]:
+        lacking = [p for n, p in enumerate(self._probes) if not self._held_by_template(template, n)]
+        if not lacking:  # every entity of the template matches every hint
+            sql = "SELECT aic FROM inherits WHERE template = ? AND aic > ? ORDER BY aic LIMIT ?"
+            return [a for (a,) in self._store._rows(sql, [template, after, limit])]
+        first, *others = lacking  # held by the entity itself, or not at all: drive from it
+        union = " OR ".join(
+            f"(f.path = ? AND f.key IN ({','.join('?' * len(keys))}))" for _, keys in first
+        )
+        args: list[Any] = [template, *(a for path, keys in first for a in (path, *keys)), after]
+        sql = (
+            "SELECT DISTINCT f.aic FROM facts f JOIN inherits i ON i.aic = f.aic"
+            f" WHERE i.template = ? AND ({union}) AND f.aic > ?"
+        )
+        for probe in others:
+            holds, more = _holds(probe, "f.aic", shared=False)
+            sql += " AND " + holds
+            args += more
+        return [a for (a,) in self._store._rows(sql + " ORDER BY f.aic LIMIT ?", [*args, limit])]
 
     def page(self, after: str, limit: int) -> list[str]:
         """Up to ``limit`` matching AICs after ``after``, in order."""
         lists: list[list[str]] = []
         for path, kind, values in self._driver:
             for key in _keys(kind, values):
-                if kind == "prefix":
-                    where, args = "f.key >= ? AND f.key < ?", [key, key + "\U0010ffff"]
-                else:
-                    where, args = "f.key = ?", [key]
-                sql = (
-                    f"SELECT f.aic FROM facts f WHERE f.path = ? AND {where} AND f.aic > ?"
-                    f"{self._probes} ORDER BY f.aic LIMIT ?"
+                lists.append(self._own_stream(path, kind, key, after, limit))
+                where, args = _key_condition(kind, key, "key")
+                templates = self._store._rows(
+                    f"SELECT DISTINCT template FROM template_facts WHERE path = ? AND {where}",
+                    [path, *args],
                 )
-                rows = self._store._rows(sql, [path, *args, after, *self._probe_args, limit])
-                lists.append([a for (a,) in rows])
+                lists += [self._template_stream(t, after, limit) for (t,) in templates]
         out: list[str] = []
         for aic in heapq.merge(*lists):
             if not out or out[-1] != aic:
@@ -418,17 +556,19 @@ class RegistryStore:
         return [(float(r), str(a), str(k)) for r, a, k in rows]
 
     def width(self, path: str, kind: str, keys: Sequence[str]) -> int:
-        """How many facts ``keys`` of ``path`` hold (a range from each for ``prefix``),
-        counted up to :data:`_WIDTH_CAP` per key: enough to tell a narrow hint from a wide
-        one at a bounded cost."""
+        """How many entities hold a fact ``keys`` of ``path`` (a range from each for
+        ``prefix``), themselves or through their template, counted up to :data:`_WIDTH_CAP`
+        per key and way: enough to tell a narrow hint from a wide one at a bounded cost."""
         total = 0
         for key in keys:
-            if kind == "prefix":
-                where, args = "key >= ? AND key < ?", [key, key + "\U0010ffff"]
-            else:
-                where, args = "key = ?", [key]
-            sql = f"SELECT count(*) FROM (SELECT 1 FROM facts WHERE path = ? AND {where} LIMIT ?)"
-            total += int(self._rows(sql, [path, *args, _WIDTH_CAP])[0][0])
+            where, args = _key_condition(kind, key, "key")
+            own = f"SELECT count(*) FROM (SELECT 1 FROM facts WHERE path = ? AND {where} LIMIT ?)"
+            shared = (
+                "SELECT count(*) FROM (SELECT 1 FROM inherits WHERE template IN (SELECT template"
+                f" FROM template_facts WHERE path = ? AND {where}) LIMIT ?)"
+            )
+            for sql in (own, shared):
+                total += int(self._rows(sql, [path, *args, _WIDTH_CAP])[0][0])
         return total
 
     def skill_count(self) -> int:
