@@ -11,13 +11,18 @@ What is measured (one process, the node's registry service over its SQLite file,
   their own facts or their template's; one FTS5 term ranked with LIMIT 10), so the figures
   read as a ratio to what the database alone costs.
 
-Run: ``python -m bench.discovery [--agents N]`` (about 2 minutes for 100k on this machine class).
+With ``--distinct`` every entity brings three skills of its own (words drawn from a 3,000-word
+Zipf vocabulary; queries and tag filters draw from it too), instead of its ontology's.
+
+Run: ``python -m bench.discovery [--agents N] [--distinct]`` (a few minutes for 100k on this
+machine class).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import random
 import statistics
 import tempfile
@@ -48,6 +53,43 @@ _VOCABULARY = (
 WORDS = _VOCABULARY.split()
 COUNTRIES = ("CN", "DE", "FR", "JP", "US", "BR", "IN", "KR", "SG", "GB")
 QUERIES = 300
+# --distinct: every entity brings its own skills, in words of a Zipf-distributed vocabulary
+_SYLLABLES = ["ka", "lo", "mi", "ra", "tu", "ve", "so", "ne", "pi", "du",
+              "ga", "re", "fo", "li", "ma", "no", "se", "ti", "ku", "ba"]  # fmt: skip
+ZIPF_WORDS = [
+    _SYLLABLES[i % 20] + _SYLLABLES[(i // 20) % 20] + _SYLLABLES[(i // 400) % 20]
+    for i in range(3000)
+]
+_ZIPF_WEIGHTS = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(ZIPF_WORDS))))
+
+
+def zipf_words(rng: random.Random, k: int) -> list[str]:
+    """``k`` distinct words of the Zipf vocabulary (common words often, rare ones seldom)."""
+    words: list[str] = []
+    while len(words) < k:
+        word = rng.choices(ZIPF_WORDS, cum_weights=_ZIPF_WEIGHTS)[0]
+        if word not in words:
+            words.append(word)
+    return words
+
+
+def own_skills(n: int) -> list[dict[str, Any]]:
+    """Three skills of entity ``n`` of its own (for ``--distinct``)."""
+    rng = random.Random(n)
+    skills = []
+    for s in range(3):
+        words = zipf_words(rng, 6)
+        skills.append(
+            {
+                "id": f"agent{n}.skill{s}",
+                "name": f"{words[0]} {words[1]}",
+                "description": f"{words[0]} {words[2]} {words[3]} {words[4]}",
+                "version": "1.0.0",
+                "tags": words[:3],
+                "examples": [f"{words[1]} {words[5]}"],
+            }
+        )
+    return skills
 
 
 def ontology(n: int) -> dict[str, Any]:
@@ -100,7 +142,7 @@ def _ms(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-async def run(agents: int) -> dict[str, float]:
+async def run(agents: int, distinct: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         audit = await AuditDesk.open(
@@ -134,20 +176,22 @@ async def run(agents: int) -> dict[str, float]:
                 while queue:
                     n = queue.pop()
                     owner, onto = ontologies[n % len(ontologies)]
-                    name = {"name": f"Agent {n} of {onto[-8:]}"}
-                    await registry.derive(owner, onto, name)
+                    own: dict[str, Any] = {"name": f"Agent {n} of {onto[-8:]}"}
+                    if distinct:
+                        own["skills"] = own_skills(n)
+                    await registry.derive(owner, onto, own)
 
             start = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(64)))
             figures = {"register": agents / (time.perf_counter() - start)}
-            figures.update(_queries(registry))
+            figures.update(_queries(registry, distinct))
         finally:
             await registry.close()
             await audit.close()
     return figures
 
 
-def _queries(registry: Registry) -> dict[str, float]:
+def _queries(registry: Registry, distinct: bool = False) -> dict[str, float]:
     rng = random.Random(5)
     timings: dict[str, list[float]] = {
         "explicit": [],
@@ -156,7 +200,8 @@ def _queries(registry: Registry) -> dict[str, float]:
         "sqlite.fts": [],
     }
     for _ in range(QUERIES):
-        words = " ".join(rng.sample(WORDS, rng.choice((2, 3))))
+        count = rng.choice((2, 3))
+        words = " ".join(zipf_words(rng, count) if distinct else rng.sample(WORDS, count))
         request = read_request({"query": f"help with {words}", "limit": 10})
         start = time.perf_counter()
         registry.discover(request)
@@ -165,7 +210,8 @@ def _queries(registry: Registry) -> dict[str, float]:
             "logic": "and",
             "conditions": [
                 {"field": "provider.countryCode", "op": "eq", "value": rng.choice(COUNTRIES)},
-                {"field": "skills.tags", "op": "anyOf", "value": rng.sample(WORDS, 2)},
+                {"field": "skills.tags", "op": "anyOf",
+                 "value": zipf_words(rng, 2) if distinct else rng.sample(WORDS, 2)},
             ],
         }
         request = read_request({"type": "filtered", "filter": flt, "limit": 10})
@@ -182,7 +228,8 @@ def _queries(registry: Registry) -> dict[str, float]:
         )
         timings["sqlite.facts"].append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        registry.store.ranked(f'"{rng.choice(WORDS)}"', 10)
+        word = zipf_words(rng, 1)[0] if distinct else rng.choice(WORDS)
+        registry.store.ranked(f'"{word}"', 10)
         timings["sqlite.fts"].append((time.perf_counter() - start) * 1000)
     out: dict[str, float] = {}
     for name, values in timings.items():
@@ -190,10 +237,11 @@ def _queries(registry: Registry) -> dict[str, float]:
     return out
 
 
-def _report(f: dict[str, float], agents: int) -> None:
+def _report(f: dict[str, float], agents: int, distinct: bool = False) -> None:
+    corpus = "every entity with skills of its own" if distinct else "entities of 100 ontologies"
     print(
         f"BENCH discovery.register {f['register']:.0f} agents/s goal >= 2000 "
-        f"(durable, audited, {agents} agents)"
+        f"(durable, audited, {agents} agents, {corpus})"
     )
     for kind in ("explicit", "filtered"):
         print(f"BENCH discovery.{kind}.p50 {f[kind + '.p50']:.2f} ms")
@@ -210,13 +258,19 @@ def _report(f: dict[str, float], agents: int) -> None:
     )
 
 
-def main(agents: int = 100_000) -> dict[str, float]:
-    figures = asyncio.run(run(agents))
-    _report(figures, agents)
+def main(agents: int = 100_000, distinct: bool = False) -> dict[str, float]:
+    figures = asyncio.run(run(agents, distinct))
+    _report(figures, agents, distinct)
     return figures
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.discovery")
     parser.add_argument("--agents", type=int, default=100_000)
-    main(parser.parse_args().agents)
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="every entity brings three skills of its own, in Zipf-distributed words",
+    )
+    arguments = parser.parse_args()
+    main(arguments.agents, arguments.distinct)
