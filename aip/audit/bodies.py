@@ -9,6 +9,7 @@ members it does not name are accepted and kept [AUD-REC-012].
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import re
@@ -44,6 +45,7 @@ _SUBJECT_RE = re.compile(r"hmac-sha256:[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
 _SECRET_SUFFIXES = ("token", "password", "passwd", "passphrase", "secret", "apikey", "privatekey")
 _SECRET_NAMES = frozenset(("authorization", "proxyauthorization", "cookie", "setcookie"))
 _FOLD = str.maketrans("", "", "_-. ")
+_ALWAYS_FINE = frozenset({str, bool, type(None)})  # scalar kinds walk() never refuses
 
 # ISO 8601 duration as AMP uses it for metric windows: PT5M, PT1H, P1D, P2DT5H30M.
 _DURATION_RE = re.compile(
@@ -62,6 +64,7 @@ def member(at: str, name: str) -> str:
     return f"{at}/{name.replace('~', '~0').replace('/', '~1')}"
 
 
+@functools.lru_cache(maxsize=4096)  # records repeat the same few member names
 def is_secret_name(name: str) -> bool:
     """True if a member called ``name`` would hold a raw credential [AUD-REC-014]."""
     folded = name.lower().translate(_FOLD)
@@ -96,7 +99,8 @@ def walk(value: Any, at: str) -> None:
                     fail(where, "has a member name that is not a string")
                 if is_secret_name(name):
                     fail(member(where, name), "names a credential; raw secrets are never logged")
-                stack.append((child, member(where, name), depth + 1))
+                if type(child) not in _ALWAYS_FINE:  # strings, booleans, null: nothing to check
+                    stack.append((child, member(where, name), depth + 1))
         elif kind is int:
             if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
                 fail(where, "is an integer outside ±(2**53-1)")

@@ -102,6 +102,20 @@ class TransparencyLog:
     async def append_many(self, entries: Sequence[bytes]) -> list[Appended]:
         """Append several entries, in order, in one transaction with whatever else is waiting
         (group commit); return once all of them are durable."""
+        items, future = self._submit(entries)
+        first = await future
+        return [Appended(first + n, salt, c) for n, (c, salt, _) in enumerate(items)]
+
+    def submit(self, entry: bytes) -> asyncio.Future[int]:
+        """Queue ``entry`` for the next group commit without waiting: the future gives its
+        index once it is durable (or the batch's I/O error).  For fire-and-forget callers that
+        must not pay for a task per entry; call from the event loop.  Raises like
+        :meth:`append`, before anything is queued."""
+        return self._submit([entry])[1]
+
+    def _submit(
+        self, entries: Sequence[bytes]
+    ) -> tuple[list[tuple[bytes, bytes, bytes]], asyncio.Future[int]]:
         if self._closed:
             raise RuntimeError("the log is closed")
         for entry in entries:
@@ -115,8 +129,7 @@ class TransparencyLog:
         self._waiting.append((items, future))
         if self._draining is None or self._draining.done():
             self._draining = loop.create_task(self._drain())
-        first = await future
-        return [Appended(first + n, salt, c) for n, (c, salt, _) in enumerate(items)]
+        return items, future
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()

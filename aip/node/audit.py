@@ -127,7 +127,7 @@ class AuditDesk:
         self._witness_sizes: dict[str, int] = {}
         self._interval = interval
         self._clock = clock
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._timer: asyncio.Task[None] | None = None
         self._origin_locks: dict[str, asyncio.Lock] = {}
         self._issuing = asyncio.Lock()  # one checkpoint round at a time
@@ -240,7 +240,10 @@ class AuditDesk:
         except AipError:
             logger.exception("audit record for %s not built", action)
             return
-        self._track(self.log.append(entry))
+        try:
+            self._track(self.log.submit(entry))  # no task per event: the hot path
+        except (AipError, RuntimeError):  # too large, or the log is closed: never raises
+            logger.exception("audit record for %s not appended", action)
 
     def authentication_failed(self, code: int, claimed: object) -> None:
         """Record a refused session authentication, at most a few per second; the others
@@ -262,14 +265,16 @@ class AuditDesk:
         )
 
     def _track(self, work: Any) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
+        """Keep ``work`` (a coroutine, run as a task, or a future) until it is done; close
+        waits for it, and a failure is logged."""
+        pending = work if asyncio.isfuture(work) else asyncio.get_running_loop().create_task(work)
+        self._tasks.add(pending)
+        pending.add_done_callback(self._done)
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("audit append failed", exc_info=task.exception())
+    def _done(self, pending: asyncio.Future[Any]) -> None:
+        self._tasks.discard(pending)
+        if not pending.cancelled() and pending.exception() is not None:
+            logger.error("audit append failed", exc_info=pending.exception())
 
     # --- checkpoints and witnesses -----------------------------------------------------------
 
