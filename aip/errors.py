@@ -27,6 +27,7 @@ __all__ = [
     "DiscoveryError",
     "EnrollmentError",
     "IntegrityError",
+    "InteractionError",
     "KeyMaterialError",
     "RegistryEntry",
     "SessionError",
@@ -127,6 +128,7 @@ class Code(IntEnum):
     ONTOLOGY_NOT_APPROVED = -33805
     CURSOR_EXPIRED = -33806
     SNAPSHOT_NOT_FOUND = -33807
+    MESSAGE_INVALID = -33901
     RECORD_INVALID = -34101
     ENTRY_TOO_LARGE = -34102
     ENTRY_NOT_FOUND = -34103
@@ -241,3 +243,8 @@ class AuditError(AipError):
 class DiscoveryError(AipError):
     """An ACS document, registration step, discovery request, filter, forwarded hop or sync
     cursor was refused (-338xx, and the ADP codes 30701..50805)."""
+
+
+class InteractionError(AipError):
+    """An AIP message or a task command was refused (-339xx, and the AIP codes -32001 TaskNotFound,
+    -32002 TaskNotCancelable, -32006 InvalidAgentResponse, -32009 AuthorizationFailed)."""

@@ -6,6 +6,7 @@ in AIC order, whatever hint drives the scan."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ def _answer(
     docs: list[dict[str, Any]],
     flt: dict[str, Any],
     limit: int,
-    templates: list[RowTemplate | None] | None = None,
+    templates: Sequence[RowTemplate | None] | None = None,
 ) -> list[str]:
     """The AICs a registry holding ``docs`` (as entities aic0000..) answers for ``flt``; doc
     ``n`` is indexed through ``templates[n]`` when one is given (as a derived entity)."""

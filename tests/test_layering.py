@@ -151,6 +151,15 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.discovery.rows",
         }
     ),
+    frozenset(
+        {
+            "aip.interaction",
+            "aip.interaction.message_fields",
+            "aip.interaction.messages",
+            "aip.interaction.tasks",
+            "aip.interaction.task",
+        }
+    ),
     frozenset({"aip._files"}),
     frozenset(
         {

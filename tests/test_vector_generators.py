@@ -28,13 +28,15 @@ GENERATORS = {  # generator -> the files it writes, under spec/vectors/
     "gen_acs_vectors.py": ["discovery/acs.json"],
     "gen_filter_vectors.py": ["discovery/filters.json"],
     "gen_sync_vectors.py": ["discovery/sync.json"],
+    "gen_task_vectors.py": ["interaction/tasks.json"],
+    "gen_message_vectors.py": ["interaction/messages.json"],
 }
 
 
 @pytest.mark.parametrize("generator", sorted(GENERATORS))
 def test_generator_reproduces_the_committed_vectors(generator: str, tmp_path: Path) -> None:
     (tmp_path / "tools").mkdir()
-    for folder in ("audit", "discovery"):
+    for folder in ("audit", "discovery", "interaction"):
         (tmp_path / "spec" / "vectors" / folder).mkdir(parents=True)
     # public inputs some generators read (the ACS examples), copied unchanged
     shutil.copytree(
