@@ -27,9 +27,9 @@ from aip.audit.merkle import Appender, decode_hash, leaf_hash, verify_consistenc
 from aip.audit.note import NoteVerifier, parse_vkey
 from aip.codec import parse
 from aip.errors import AipError, AuditError, Code
-from aip.identity.ca_state import CaState
 from aip.identity.certificates import load_certificate
 from aip.identity.keys import VerifyKey
+from aip.node.ca_store import read_ca_state
 
 __all__ = ["audit_arguments", "run_audit"]
 
@@ -142,7 +142,7 @@ def export_bundle(data: Path) -> dict[str, Any]:
         db.close()
     node_key = VerifyKey(_raw(load_certificate((data / "certs" / "node.pem").read_bytes())))
     keys = {node_key.key_id(): node_key}
-    state = CaState.from_dict(json.loads((data / "ca" / "state.json").read_text("utf-8")))
+    state = read_ca_state(data)
     for record in state.issued.values():  # every key the CA certified may sign a record
         keys[record.info.key.key_id()] = record.info.key
     origin = meta["origin"]

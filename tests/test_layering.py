@@ -169,6 +169,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.discovery.ranking",
             "aip.discovery.service",
             "aip.discovery.feed",
+            "aip.node.ca_store",
         }
     ),
     frozenset(

@@ -138,19 +138,15 @@ class Enrollment:
     def _commit(self, change: Callable[[], Any]) -> Any:
         """Apply ``change`` to the CA, persist it, or undo it if persisting fails.
 
-        The snapshot is shallow (the records are immutable), so a refused request costs no
-        more than its checks; ``change`` itself changes nothing when it raises.
+        The CA state journals what ``change`` touches, so saving writes those records only and
+        undoing puts back only them: the cost does not grow with the records kept.  ``change``
+        itself changes nothing when it raises (a refused request costs no more than its checks).
         """
-        state = self._data.identity.ca.state
-        before = (dict(state.issued), dict(state.revoked), state.crl_number)
-        tokens = dict(state.tokens.records)
         result = change()  # raises, changing nothing, when the request is refused
         try:
             self._data.save_ca_state()
         except BaseException:
-            state.issued, state.revoked, state.crl_number = before
-            state.tokens.records.clear()
-            state.tokens.records.update(tokens)
+            self._data.discard_ca_changes()
             raise
         return result
 

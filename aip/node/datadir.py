@@ -12,20 +12,29 @@ the CA's renewal window).  Layout, all under ``<data>`` (mode 0700)::
                          (aip.discovery.store; opened by the node's registry)
     ca/ca-bundle.pem     root + intermediate certificates and private keys        (0600)
     ca/trust-bundle.pem  the root certificate, to hand to relying parties
-    ca/state.json        the CA's issued / revoked certificates and tokens          (0600)
+    ca/ca.sqlite3        the CA's issued / revoked certificates, tokens (by hash) and
+                         CRL number: SQLite (WAL, synchronous=FULL), one transaction
+                         per change (aip.node.ca_store)                             (0600)
+    ca/state.json.imported  the CA state of an older aip (a whole-file JSON rewritten on
+                         every change), kept once it was imported into ca.sqlite3   (0600)
     keys/node.key        the node's Ed25519 key, PKCS#8 PEM, unencrypted            (0600)
     keys/registry.salt   the registry's 16-byte AIC checksum salt, hex (secret)     (0600)
     certs/node.pem       the node's serverAuth certificate
 
 Every file is written atomically (temporary file, fsync, rename, fsync of the directory), so a
-crash leaves either the old file or the new one.  A crash during first start leaves no
-``node.json``; the next start then refuses to overwrite the key material it finds and says so
-(losing a CA key is worse than a manual clean-up).  While open, the directory is locked
-(``.lock``) so that two nodes never share it.
+crash leaves either the old file or the new one; the SQLite files commit a transaction or none.
+A directory set up by an older aip has ``ca/state.json`` instead of ``ca/ca.sqlite3``: the first
+open imports it in one transaction, then renames it ``state.json.imported`` (the database is
+authoritative from then on; a crash between the two leaves both, and the next open renames).
+
+A crash during first start leaves no ``node.json``; the next start then refuses to overwrite
+the key material it finds and says so (losing a CA key is worse than a manual clean-up).  While
+open, the directory is locked (``.lock``) so that two nodes never share it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -40,7 +49,7 @@ from typing import IO, Any
 
 from cryptography import x509
 
-from aip._files import write_atomic
+from aip._files import _fsync_dir, write_atomic
 from aip.errors import AipError
 from aip.identity.aic import Aic, make_aic, verify_checksum
 from aip.identity.ca import DomainCA
@@ -49,6 +58,7 @@ from aip.identity.certificates import MAX_SERIAL, Usage, certificate_der, certif
 from aip.identity.certificates import load_certificate as _load_cert
 from aip.identity.keyfile import signing_key_from_pem, signing_key_to_pem
 from aip.identity.keys import SigningKey
+from aip.node.ca_store import CaStore
 
 if sys.platform != "win32":
     import fcntl
@@ -109,8 +119,8 @@ class DataDir:
     """An open data directory: the node's identity, its database and the directory lock.
 
     Use as a context manager or call :meth:`close`.  Attributes: ``path``, ``identity``,
-    ``database`` (an open ``sqlite3.Connection`` in autocommit mode) and ``created`` (True if
-    this open set the directory up).
+    ``database`` (an open ``sqlite3.Connection`` in autocommit mode), ``ca_store`` (the CA
+    state's store) and ``created`` (True if this open set the directory up).
     """
 
     def __init__(
@@ -120,10 +130,13 @@ class DataDir:
         database: sqlite3.Connection,
         lock: IO[bytes] | None,
         created: bool,
+        *,
+        ca_store: CaStore,
     ) -> None:
         self.path = path
         self.identity = identity
         self.database = database
+        self.ca_store = ca_store
         self.created = created
         self._lock = lock
 
@@ -137,7 +150,8 @@ class DataDir:
             "database": root / "node.sqlite3",
             "ca_bundle": root / "ca" / "ca-bundle.pem",
             "trust_bundle": root / "ca" / "trust-bundle.pem",
-            "ca_state": root / "ca" / "state.json",
+            "ca_state": root / "ca" / "ca.sqlite3",
+            "ca_state_json": root / "ca" / "state.json",  # older aip: imported, then renamed
             "node_key": root / "keys" / "node.key",
             "salt": root / "keys" / "registry.salt",
             "node_cert": root / "certs" / "node.pem",
@@ -161,32 +175,43 @@ class DataDir:
         except OSError as exc:
             raise DataDirError(f"cannot create data directory {root}: {exc.strerror}") from None
         lock = _lock(root)
+        store: CaStore | None = None
         try:
             files = cls.paths(root)
             created = not files["config"].exists()
             if created:
-                identity = _create(files, domain or DEFAULT_DOMAIN, now)
+                identity, store = _create(files, domain or DEFAULT_DOMAIN, now)
                 database = _open_database(files["database"], identity.aic)
                 _write_config(files, identity)  # last: marks the setup complete
             else:
-                identity = _load(files, domain, now)
+                identity, store = _load(files, domain, now)
                 database = _open_database(files["database"], identity.aic)
         except BaseException:
+            if store is not None:
+                store.close()
             if lock is not None:
                 lock.close()
             raise
-        return cls(root, identity, database, lock, created)
+        return cls(root, identity, database, lock, created, ca_store=store)
 
     def save_ca_state(self) -> None:
-        """Write the CA's state (issued, revoked, tokens) to disk atomically and durably.
+        """Write what changed in the CA's state (issued, revoked, tokens, CRL number) since it
+        was last saved, in one durable transaction: its cost does not grow with the records.
 
-        Call after every change and before acknowledging it.  Raises ``OSError``.
+        Call after every change and before acknowledging it.  Raises ``OSError`` with the
+        stored state unchanged and the change still pending in memory: undo it with
+        :meth:`discard_ca_changes` (or save again).
         """
-        _save_state(self.paths(self.path), self.identity.ca)
+        _save_state(self.ca_store, self.identity.ca)
+
+    def discard_ca_changes(self) -> None:
+        """Undo in memory every CA change not yet saved (after :meth:`save_ca_state` failed)."""
+        self.identity.ca.state.discard()
 
     def close(self) -> None:
-        """Close the database and release the directory lock; safe to call twice."""
+        """Close the databases and release the directory lock; safe to call twice."""
         self.database.close()
+        self.ca_store.close()
         if self._lock is not None:
             self._lock.close()
             self._lock = None
@@ -212,13 +237,14 @@ def _lock(root: Path) -> IO[bytes] | None:
     return handle
 
 
-def _create(files: dict[str, Path], domain: str, now: datetime) -> NodeIdentity:
+def _create(files: dict[str, Path], domain: str, now: datetime) -> tuple[NodeIdentity, CaStore]:
     """First start: fresh keys, CA, salt, AIC and certificate; everything but node.json.
 
     Refuses to overwrite key material left without a node.json (a crash during an earlier
     first start, or a deleted node.json): losing a CA key is worse than a manual clean-up.
     """
-    leftovers = [files[r] for r in ("ca_bundle", "node_key", "salt") if files[r].exists()]
+    roles = ("ca_bundle", "node_key", "salt", "ca_state", "ca_state_json")
+    leftovers = [files[r] for r in roles if files[r].exists()]
     if leftovers:
         raise DataDirError(
             f"{files['config']} is missing but {leftovers[0]} exists: restore node.json, "
@@ -246,8 +272,13 @@ def _create(files: dict[str, Path], domain: str, now: datetime) -> NodeIdentity:
     write_atomic(files["salt"], salt.hex().encode("ascii") + b"\n", _SECRET)
     write_atomic(files["node_key"], signing_key_to_pem(key), _SECRET)
     write_atomic(files["node_cert"], certificate_pem(cert))
-    _save_state(files, ca)
-    return NodeIdentity(ca.state.domain, aic, key, cert, ca)
+    store = _open_store(files["ca_state"])
+    try:
+        store.replace(ca.state)
+    except BaseException:
+        store.close()
+        raise
+    return NodeIdentity(ca.state.domain, aic, key, cert, ca), store
 
 
 def _write_config(files: dict[str, Path], identity: NodeIdentity) -> None:
@@ -255,21 +286,77 @@ def _write_config(files: dict[str, Path], identity: NodeIdentity) -> None:
     write_atomic(files["config"], json.dumps(config, indent=2).encode("utf-8") + b"\n")
 
 
-def _save_state(files: dict[str, Path], ca: DomainCA) -> None:
-    state = json.dumps(ca.state.to_dict(), indent=1).encode("utf-8")
-    write_atomic(files["ca_state"], state, _SECRET)
+def _save_state(store: CaStore, ca: DomainCA) -> None:
+    try:
+        store.save(ca.state)
+    except sqlite3.Error as exc:
+        raise OSError(errno.EIO, f"cannot save the CA state: {exc}") from exc
+
+
+def _open_store(path: Path) -> CaStore:
+    try:
+        return CaStore.open(path)
+    except sqlite3.Error as exc:
+        raise DataDirError(f"{path}: {exc}") from None
+
+
+def _load_state(files: dict[str, Path]) -> tuple[CaState, CaStore]:
+    """The CA state and its open store; imports an older ``state.json`` once (see above).
+
+    Raises :class:`DataDirError` (missing, readable by others, damaged), ``OSError``.
+    """
+    path, legacy = files["ca_state"], files["ca_state_json"]
+    if path.exists():
+        _read_mode(path)
+    elif not legacy.exists():
+        raise DataDirError(f"{path} is missing: the data directory is incomplete")
+    store = _open_store(path)
+    try:
+        where = path
+        try:
+            state = store.load()
+            if state is None:  # new, or an import that did not commit
+                if not legacy.exists():
+                    raise DataDirError(f"{path} holds no CA state: the directory is incomplete")
+                where = legacy
+                state = CaState.from_dict(json.loads(_read(legacy, secret=True)))
+                where = path
+                store.replace(state)
+        except sqlite3.Error as exc:
+            raise DataDirError(f"{where}: {exc}") from None
+        except (AipError, ValueError) as exc:
+            reason = exc.message if isinstance(exc, AipError) else str(exc)
+            raise DataDirError(f"{where}: {reason}") from None
+        if legacy.exists():  # imported (now or by an open that crashed before renaming)
+            os.replace(legacy, legacy.with_name(legacy.name + ".imported"))
+            _fsync_dir(legacy.parent)
+    except BaseException:
+        store.close()
+        raise
+    return state, store
+
+
+def _read_mode(path: Path) -> None:
+    """Refuse a secret file that other users may read."""
+    try:
+        if os.name == "posix" and path.stat().st_mode & 0o077:
+            raise DataDirError(f"{path} is readable by other users; run: chmod 600 {path}")
+    except FileNotFoundError:
+        raise DataDirError(f"{path} is missing: the data directory is incomplete") from None
 
 
 def _read(path: Path, *, secret: bool = False) -> bytes:
+    if secret:
+        _read_mode(path)
     try:
-        if secret and os.name == "posix" and path.stat().st_mode & 0o077:
-            raise DataDirError(f"{path} is readable by other users; run: chmod 600 {path}")
         return path.read_bytes()
     except FileNotFoundError:
         raise DataDirError(f"{path} is missing: the data directory is incomplete") from None
 
 
-def _load(files: dict[str, Path], domain: str | None, now: datetime) -> NodeIdentity:
+def _load(
+    files: dict[str, Path], domain: str | None, now: datetime
+) -> tuple[NodeIdentity, CaStore]:
     """Later starts: load and cross-check everything; re-issue the node certificate if due."""
     where = files["config"]
     try:
@@ -277,8 +364,32 @@ def _load(files: dict[str, Path], domain: str | None, now: datetime) -> NodeIden
         if config.get("format") != CONFIG_FORMAT:
             raise DataDirError(f"{where}: unknown format {config.get('format')!r}")
         stored_domain, stored_aic = str(config["domain"]), str(config["nodeAic"])
-        where = files["ca_state"]
-        state = CaState.from_dict(json.loads(_read(files["ca_state"], secret=True)))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DataDirError(f"{where}: {str(exc) or type(exc).__name__}") from None
+    state, store = _load_state(files)
+    try:
+        identity = _load_identity(
+            files, state, store, stored=(stored_domain, stored_aic), domain=domain, now=now
+        )
+    except BaseException:
+        store.close()
+        raise
+    return identity, store
+
+
+def _load_identity(
+    files: dict[str, Path],
+    state: CaState,
+    store: CaStore,
+    *,
+    stored: tuple[str, str],
+    domain: str | None,
+    now: datetime,
+) -> NodeIdentity:
+    """Load the keys and certificates over ``state`` and check them against ``stored`` (the
+    configured domain and node AIC); save a re-issued node certificate in ``store``."""
+    stored_domain, stored_aic = stored
+    try:
         where = files["ca_bundle"]
         ca = DomainCA.from_pem_bundle(_read(where, secret=True), state)
         where = files["salt"]
@@ -304,7 +415,7 @@ def _load(files: dict[str, Path], domain: str | None, now: datetime) -> NodeIden
     window = timedelta(days=ca.state.renewal_window_days)
     if now >= cert.not_valid_after_utc - window:  # due or expired: same key, fresh certificate
         cert = ca.issue(str(aic), key.verify_key, Usage.SERVER, now, _serial())
-        _save_state(files, ca)  # first: a crash before the next write keeps a known cert
+        _save_state(store, ca)  # first: a crash before the next write keeps a known cert
         write_atomic(files["node_cert"], certificate_pem(cert))
     return NodeIdentity(stored_domain, aic, key, cert, ca)
 
