@@ -23,7 +23,15 @@ from aip import _jcs
 from aip._jcs import number_text
 from aip.errors import Code, CodecError
 
-__all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "canonicalize", "dumps", "number_text", "parse"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_SAFE_INTEGER",
+    "canonicalize",
+    "dumps",
+    "number_text",
+    "parse",
+    "pointer",
+]
 
 MAX_SAFE_INTEGER = 2**53 - 1  # [COD-JSON-004]
 MAX_DEPTH = 128  # [COD-JSON-007]
@@ -252,3 +260,13 @@ def dumps(value: Any) -> bytes:
 
 def _refuse(obj: Any) -> Any:
     raise TypeError(type(obj).__name__)
+
+
+def pointer(base: str, token: str | int) -> str:
+    """``base``, a JSON Pointer, extended by one reference token (a member name or an array
+    index), escaped as RFC 6901 requires: ``~`` as ``~0``, ``/`` as ``~1``.  Refusals across
+    the library name the member they refuse with it."""
+    text = token if type(token) is str else str(token)
+    if "~" in text or "/" in text:
+        text = text.replace("~", "~0").replace("/", "~1")
+    return f"{base}/{text}"

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
-from aip.codec import MAX_DEPTH, MAX_SAFE_INTEGER
+from aip.codec import MAX_DEPTH, MAX_SAFE_INTEGER, pointer
 from aip.errors import AicError, AuditError, Code
 from aip.identity.aic import parse_aic
 
@@ -60,8 +60,8 @@ def fail(pointer: str, why: str) -> NoReturn:
 
 
 def member(at: str, name: str) -> str:
-    """The JSON Pointer of member ``name`` of the object at ``at`` (RFC 6901 escaping)."""
-    return f"{at}/{name.replace('~', '~0').replace('/', '~1')}"
+    """The JSON Pointer of member ``name`` of the object at ``at`` (:func:`aip.codec.pointer`)."""
+    return pointer(at, name)
 
 
 @functools.lru_cache(maxsize=4096)  # records repeat the same few member names

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, NoReturn
 
+from aip.codec import pointer
 from aip.errors import Code, DiscoveryError
 
 __all__ = [
@@ -85,13 +86,6 @@ _MAX_ID = 128
 def fail(at: str, message: str) -> NoReturn:
     """Raise ACS_INVALID (-33801) naming the member ``at`` (a JSON Pointer) in ``data``."""
     raise DiscoveryError(Code.ACS_INVALID, f"{at or '(document)'}: {message}", data={"member": at})
-
-
-def pointer(base: str, key: str | int) -> str:
-    """``base`` extended by one reference token, escaped as RFC 6901 requires."""
-    if type(key) is str and ("~" in key or "/" in key):
-        key = key.replace("~", "~0").replace("/", "~1")
-    return f"{base}/{key}"
 
 
 def obj(value: Any, at: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, NoReturn
 
+from aip.codec import pointer
 from aip.errors import AicError, Code, InteractionError
 from aip.identity.aic import parse_aic
 
@@ -52,11 +53,6 @@ _BASE64_RE = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+
 def fail(at: str, why: str) -> NoReturn:
     """Refuse the member at ``at`` with MESSAGE_INVALID and ``data.member`` [MSG-MSG-003]."""
     raise InteractionError(Code.MESSAGE_INVALID, f"{at or '/'}: {why}", data={"member": at})
-
-
-def pointer(at: str, name: str | int) -> str:
-    """The JSON Pointer of member ``name`` (or index) below ``at`` (RFC 6901 escaping)."""
-    return f"{at}/{str(name).replace('~', '~0').replace('/', '~1')}"
 
 
 def obj(value: Any, at: str) -> dict[str, Any]:
