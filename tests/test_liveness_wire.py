@@ -99,6 +99,14 @@ async def _listed(session: Session) -> set[str]:
     return found[0]
 
 
+async def _gone(node: Node, aic: str) -> None:
+    """Wait until the node has seen the session of ``aic`` end (its end is a sign of life at
+    the liveness clock's time then, [DSC-LIV-003]); bounded by the test's timeout."""
+    assert node.liveness is not None
+    while node.liveness.connected(aic):
+        await asyncio.sleep(0.005)
+
+
 async def _refused(call: Any) -> Code:
     with pytest.raises(AipError) as info:
         await call
@@ -118,6 +126,7 @@ async def test_heartbeats_keep_an_entity_listed_and_stale_ones_drop_out(
                 assert until == START + timedelta(seconds=20 + S)
                 raw = await s.call("atr.heartbeat", {})
                 assert raw == {"aliveUntil": format_time(START + timedelta(seconds=20 + S))}
+            await _gone(node, a)  # its end, at 20 s, is its last sign of life
             clock.at(S)
             assert await _listed(owner) == {a, b}  # the grace ends exactly at S
             clock.at(S, JUST)
@@ -129,6 +138,7 @@ async def test_heartbeats_keep_an_entity_listed_and_stale_ones_drop_out(
             clock.at(100)
             async with await connect(node.url, _identity(node, b, 2), str(node.identity.aic)) as s:
                 await heartbeat(s)
+            await _gone(node, b)
             assert await _listed(owner) == {b}  # a first sign of life lists it again
 
 
@@ -143,7 +153,8 @@ async def test_an_open_session_counts_as_a_heartbeat(node: Node, clock: Clock) -
                 assert await _listed(owner) == {a}  # connected, no heartbeat [DSC-LIV-003]
                 clock.at(5000)
                 assert await _listed(owner) == {a}  # however long it stays connected
-            # closed: listed until S after the last request that found it open (5000 s)
+            await _gone(node, a)
+            # closed at 5000 s, its last sign of life: listed until S after it
             clock.at(5000 + S)
             assert await _listed(owner) == {a}
             clock.at(5000 + S, JUST)

@@ -168,3 +168,32 @@ async def test_running_handlers_per_connection_are_bounded() -> None:  # [SES-PS
             await asyncio.sleep(0)  # yields to the two handler tasks; bounded by the timeout
     assert all(b'"result":"ok"' in frame for frame in link.sent)
     assert not isinstance(answers[0], Pending)
+
+
+@pytest.mark.network
+async def test_sessions_are_indexed_by_aic_until_they_end(node: Node) -> None:
+    """Pushes and liveness find an AIC's sessions through the listener's index: each
+    authenticated connection is in it until it closes, when the end is reported once."""
+    listener = node._listener
+    ended: list[str] = []
+    listener.session_ended.append(ended.append)
+    methods: dict[str, Handler] = {"agent.which": lambda params, caller: params["n"]}
+    async with asyncio.timeout(WAIT):
+        first = await connect(node.url, enrolled(node), str(node.identity.aic), methods=methods)
+        second = await connect(node.url, enrolled(node), str(node.identity.aic), methods=methods)
+        assert listener.has_session(AIC)
+        assert len(listener.by_aic[AIC]) == 2
+        assert not listener.has_session(BOB)
+        assert await node.push(AIC, "agent.which", {"n": 2}) == 2  # the newest session
+        await second.close()
+        while len(listener.by_aic.get(AIC, ())) == 2:  # until the node saw it end
+            await asyncio.sleep(0.005)
+        assert ended == [AIC]
+        assert listener.has_session(AIC)
+        assert await node.push(AIC, "agent.which", {"n": 1}) == 1  # the one left
+        await first.close()
+        while AIC in listener.by_aic:
+            await asyncio.sleep(0.005)
+        assert ended == [AIC, AIC]
+        assert not listener.has_session(AIC)
+        assert await _code(node.push(AIC, "agent.which", {"n": 0})) == Code.PEER_NOT_CONNECTED

@@ -1,15 +1,17 @@
 """Liveness on the node: heartbeats and sessions keep entities listed (spec Part 8 §8.9, DSC-LIV).
 
 Make one :class:`LivenessDesk` when the node starts, pass :attr:`LivenessDesk.predicate` to the
-registry as its ``alive`` predicate, and :meth:`LivenessDesk.install` it in the method table
-once ``adp.discover`` is there (it adds ``atr.heartbeat`` and wraps ``adp.discover`` with
-:meth:`LivenessDesk.sweeping`).
+registry as its ``alive`` predicate, hand :meth:`LivenessDesk.session_ended` to the listener's
+``session_ended`` hooks, and :meth:`LivenessDesk.install` it in the method table (it adds
+``atr.heartbeat``).
 
 * ``atr.heartbeat {uptimeSeconds?}`` → ``{aliveUntil}``: a sign of life of the session's own
   AIC (there is no member naming another agent, so nobody keeps someone else alive)
   [DSC-LIV-001] [DSC-LIV-002]; ``aliveUntil`` is null while liveness is off.
-* Every authenticated session open when a discovery request arrives counts as a sign of life of
-  its AIC [DSC-LIV-003] (the sweep: one pass over the open sessions per request).
+* An entity with an authenticated session open is alive while it lasts, and its end counts as
+  a sign of life [DSC-LIV-003] (so it stays listed at least as long as if every discovery
+  request during the session had counted).  The listener's index by AIC answers "is a session
+  open?" without a pass over the connections.
 
 With ``stale_after`` 0 liveness is off: :attr:`LivenessDesk.predicate` is None and discovery
 lists every active entity, as before [DSC-LIV-006].  Liveness is soft state, in memory only: a
@@ -21,7 +23,7 @@ heartbeat is a dictionary write (and counts against the session's request rate l
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +35,6 @@ from aip.jsonrpc import Caller, Handler, expect_params
 __all__ = ["HEARTBEAT", "METHODS", "LivenessDesk", "check_stale_after"]
 
 HEARTBEAT = "atr.heartbeat"
-DISCOVER = "adp.discover"
 METHODS = frozenset({HEARTBEAT})
 _MAX_UPTIME = 2**53 - 1  # the largest integer every JSON peer reads exactly (Part 2)
 
@@ -59,11 +60,11 @@ class LivenessDesk:
         self,
         stale_after: float,
         clock: Callable[[], datetime],
-        sessions: Callable[[], Iterable[str]],
+        has_session: Callable[[str], bool],
     ) -> None:
         self.stale_after = check_stale_after(stale_after)
         self._clock = clock
-        self._sessions = sessions
+        self._has_session = has_session
         self.table = Liveness(stale_after, clock()) if stale_after else None
 
     @property
@@ -73,13 +74,25 @@ class LivenessDesk:
 
     @property
     def predicate(self) -> Callable[[str], bool] | None:
-        """The registry's ``alive`` predicate: whether an AIC may be listed now; None (list
-        everything) while liveness is off [DSC-LIV-004] [DSC-LIV-005] [DSC-LIV-006]."""
+        """The registry's ``alive`` predicate: whether an AIC may be listed now (a session
+        open, or a sign of life within the limit); None (list everything) while liveness is
+        off [DSC-LIV-003] [DSC-LIV-004] [DSC-LIV-005] [DSC-LIV-006]."""
         table = self.table
         if table is None:
             return None
-        clock = self._clock
-        return lambda aic: table.alive(aic, clock())
+        clock, has_session = self._clock, self._has_session
+        return lambda aic: has_session(aic) or table.alive(aic, clock())
+
+    def connected(self, aic: str) -> bool:
+        """Whether ``aic`` has an authenticated session open now (what the predicate counts
+        as alive whatever the table says)."""
+        return self._has_session(aic)
+
+    def session_ended(self, aic: str) -> None:
+        """A session of ``aic`` ended: a sign of life at this moment [DSC-LIV-003].  Hand it
+        to the listener's ``session_ended`` hooks."""
+        if self.table is not None:
+            self.table.beat(aic, self._clock())
 
     def info(self) -> dict[str, Any]:
         """The ``liveness`` member of ``node.info`` [DSC-LIV-007]."""
@@ -90,35 +103,8 @@ class LivenessDesk:
         return {HEARTBEAT: self.heartbeat}
 
     def install(self, methods: dict[str, Handler]) -> None:
-        """Add :meth:`methods` to the node's table and make its ``adp.discover`` sweep the
-        open sessions first [DSC-LIV-003].  Call once the registry's methods are in the table,
-        before the peer guard wraps them; raises ``KeyError`` without ``adp.discover``."""
-        methods[DISCOVER] = self.sweeping(methods[DISCOVER])
+        """Add :meth:`methods` (``atr.heartbeat``) to the node's table."""
         methods.update(self.methods())
-
-    def sweep(self) -> int:
-        """Record a sign of life for every AIC with an authenticated session open now
-        [DSC-LIV-003]; return how many AICs.  Call before answering a discovery request."""
-        table = self.table
-        if table is None:
-            return 0
-        now = self._clock()
-        aics = set(self._sessions())
-        for aic in aics:
-            table.beat(aic, now)
-        return len(aics)
-
-    def sweeping(self, handler: Handler) -> Handler:
-        """``handler`` (the node's ``adp.discover``) preceded by :meth:`sweep`, so that every
-        agent connected when a request arrives is listed."""
-        if self.table is None:
-            return handler
-
-        def swept(params: dict[str, Any], caller: Caller) -> Any:
-            self.sweep()
-            return handler(params, caller)
-
-        return swept
 
     def heartbeat(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """``atr.heartbeat {uptimeSeconds?}`` → ``{aliveUntil}`` for the session's own AIC.

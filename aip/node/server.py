@@ -184,8 +184,9 @@ class Node:
             self._methods.update(audit.methods())
             # the grace period of never-seen entities starts now [DSC-LIV-004]
             liveness = LivenessDesk(
-                self._stale_after, self._liveness_clock, self._listener.session_aics
+                self._stale_after, self._liveness_clock, self._listener.has_session
             )
+            self._listener.session_ended.append(liveness.session_ended)
             self._info = {
                 "protocol": "aip",
                 "protocolVersion": PROTOCOL_VERSION,
@@ -243,7 +244,7 @@ class Node:
                 alive=liveness.predicate,
             )
             self._methods.update(RegistryMethods(registry, federation).table())
-            liveness.install(self._methods)  # atr.heartbeat; adp.discover sweeps sessions
+            liveness.install(self._methods)  # atr.heartbeat
             feed = await asyncio.to_thread(SqliteFeed, data.path / "registry.sqlite3", clock=_now)
             # [DSC-SYN-022] every authenticated caller is of this domain, but for federation
             # peers, whom the peer guard below refuses (-32009)

@@ -123,6 +123,11 @@ class SessionListener:
         self.connections = 0  # open WebSockets counted against max_connections
         self.live: set[ServedConnection] = set()  # those connections
         self.served: set[ServedConnection] = set()  # every connection, open or opening
+        # The connections that authenticated, by session AIC (kept until they close): pushes
+        # and liveness find an AIC's sessions without a pass over every connection.
+        self.by_aic: dict[str, set[ServedConnection]] = {}
+        # Told when an authenticated session ends (its AIC), on the event loop.
+        self.session_ended: list[Callable[[str], None]] = []
         self._buckets: dict[str, TokenBucket] = {}  # per session AIC [ARC-LIM-002]
         # Remembers used challenges longer than any proof could still be accepted [SES-HSK-005].
         self.replay = ReplayCache(
@@ -268,17 +273,40 @@ class SessionListener:
             loop.call_soon(connection.end, Close(CloseCode.POLICY_VIOLATION, code))
         return len(ended)
 
-    def session_aics(self) -> set[str]:
-        """The AICs that have an authenticated session open now (one pass over the open
-        connections); the node's liveness counts them as alive (spec Part 8 §8.9)."""
-        return {
-            c.handshake.session_aic
-            for c in self.live
+    def authenticated(self, connection: ServedConnection, aic: str) -> None:
+        """Index ``connection``, which just authenticated as ``aic``.  Called by the
+        connection."""
+        self.by_aic.setdefault(aic, set()).add(connection)
+
+    def ended(self, connection: ServedConnection, aic: str) -> None:
+        """Drop ``connection`` (authenticated as ``aic``) from the index, and tell
+        :attr:`session_ended`.  Called by the connection when it closes."""
+        held = self.by_aic.get(aic)
+        if held is not None:
+            held.discard(connection)
+            if not held:
+                del self.by_aic[aic]
+        for listener in self.session_ended:
+            listener(aic)
+
+    def sessions_of(self, aic: str) -> list[ServedConnection]:
+        """The connections with an authenticated session of ``aic`` open now."""
+        return [
+            c
+            for c in self.by_aic.get(aic, ())
             if c.handshake is not None
             and c.handshake.state is State.AUTHENTICATED
-            and c.handshake.session_aic is not None
-            and c.link.is_open  # a closing session is no sign of life
-        }
+            and c.link.is_open  # a closing session is no longer reachable
+        ]
+
+    def has_session(self, aic: str) -> bool:
+        """Whether ``aic`` has an authenticated session that has not ended (closing counts
+        until the connection is gone, when :attr:`session_ended` is told); the node's
+        liveness counts it as alive (spec Part 8 §8.9)."""
+        return any(
+            c.handshake is not None and c.handshake.state is State.AUTHENTICATED
+            for c in self.by_aic.get(aic, ())
+        )
 
     async def push(
         self, aic: str, method: str, params: dict[str, Any] | None = None, *, timeout: float = 10.0
@@ -289,14 +317,7 @@ class SessionListener:
         Raises PEER_NOT_CONNECTED when no session of ``aic`` is open, the client's error as
         :class:`AipError`, ``TimeoutError`` or ``ConnectionLost``.
         """
-        sessions = [
-            c
-            for c in self.live
-            if c.handshake is not None
-            and c.handshake.state is State.AUTHENTICATED
-            and c.handshake.session_aic == aic
-            and c.link.is_open  # a closing session is no longer reachable
-        ]
+        sessions = self.sessions_of(aic)
         if not sessions:
             raise AipError(Code.PEER_NOT_CONNECTED, "no session of that AIC is open")
         newest = max(sessions, key=lambda c: c.sequence)

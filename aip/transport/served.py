@@ -53,6 +53,7 @@ class ServedConnection:
         self._counted = False
         self.sequence = -1
         self._peer: ValidatedAgent | AipError | None = None  # mTLS: the client's certificate
+        self._indexed: str | None = None  # the AIC the listener indexes this connection under
         loop = asyncio.get_running_loop()
         # The upgrade itself must also finish within the handshake timeout [SES-HSK-004].
         self._timer = loop.call_later(listener.limits.handshake_timeout_seconds, self._tick)
@@ -84,9 +85,22 @@ class ServedConnection:
         config, replay = listener.config, listener.replay
         if isinstance(self._peer, ValidatedAgent):  # mTLS: authenticated before the 101
             self.handshake = ServerHandshake.authenticated(config, now, replay, self._peer)
+            self._index()
         else:
             self.handshake = ServerHandshake(config, now, replay)
         self._rearm()
+
+    def _index(self) -> None:
+        """Have the listener index this connection by its session AIC once authenticated."""
+        handshake = self.handshake
+        if (
+            self._indexed is None
+            and handshake is not None
+            and handshake.state is State.AUTHENTICATED
+            and handshake.session_aic is not None
+        ):
+            self._indexed = handshake.session_aic
+            self.listener.authenticated(self, self._indexed)
 
     def received(self, link: Link, message: str) -> None:
         handshake = self.handshake
@@ -94,6 +108,8 @@ class ServedConnection:
             return  # closing: nothing more is acted on
         self.last = self.listener.now()
         outcome = self.listener.handle_message(handshake, message, self.bucket)
+        if self._indexed is None:
+            self._index()
         for frame in outcome.frames:
             link.send(frame)
         if outcome.call is not None:
@@ -124,6 +140,9 @@ class ServedConnection:
             self.listener.connections -= 1
             self.listener.live.discard(self)
         self.listener.served.discard(self)
+        if self._indexed is not None:
+            aic, self._indexed = self._indexed, None
+            self.listener.ended(self, aic)
 
     # --- ending ------------------------------------------------------------------------------
 
