@@ -102,6 +102,20 @@ class NodeInfoFeatures(BaseModel):
         default=None,
         description="Discovery leaves out entities without recent signs of life [DSC-LIV-007]",
     )
+    federation: bool | None = Field(
+        default=None,
+        description="Discovery forwards to federation peers (spec Part 8 §8.7) [DSC-FWD-028]",
+    )
+
+
+class NodeInfoFederation(BaseModel):
+    """The domains this node's discovery forwards to [DSC-FWD-028]."""
+
+    model_config = ConfigDict(extra="allow", title="NodeInfoFederation")
+
+    peers: list[AicText] = Field(
+        description="Node AICs of the configured federation peers, in preference order"
+    )
 
 
 class NodeInfoLiveness(BaseModel):
@@ -150,6 +164,7 @@ class NodeInfo(BaseModel):
     features: NodeInfoFeatures | None = None
     audit: NodeInfoAudit | None = None
     liveness: NodeInfoLiveness | None = None
+    federation: NodeInfoFederation | None = None
     methods: list[str] = Field(description="Methods this node serves")
 
 

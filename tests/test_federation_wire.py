@@ -155,6 +155,11 @@ async def test_a_query_at_a_returns_all_three_domains_merged_and_verifiable(
                 "adp.discover", {"query": QUERY, "limit": 2, "forwardFanoutLimit": 3}
             )
             alone = await client.call("adp.discover", {"query": QUERY, "forwardDepthLimit": 1})
+            info = await client.call("node.info")
+    # [DSC-FWD-028] the node publishes whom it forwards to, in preference order
+    assert info["features"]["federation"] is True
+    assert sorted(info["federation"]["peers"]) == sorted([b.aic, c.aic])
+    assert info["federation"]["peers"] == [p.aic for p in a.node._peers]
     # [DSC-FWD-018] one group, each agent once, re-ranked 1..n: own result, then the branches
     assert len(found["agents"]) == 1
     assert _skills(found) == [a.agent, b.agent, c.agent]

@@ -194,9 +194,10 @@ async def test_node_info(node: Node) -> None:
     ]
     assert info["features"] == {
         "devEnrollment": False, "auditLog": True, "witness": False, "discovery": True,
-        "sync": True, "liveness": False,
+        "sync": True, "liveness": False, "federation": False,
     }
     assert info["liveness"] == {"staleAfterSeconds": 0.0}  # off by default [DSC-LIV-007]
+    assert info["federation"] == {"peers": []}  # no peers configured [DSC-FWD-028]
     assert info["audit"]["origin"] == f"localhost/aip-log/{info['nodeAic']}"
     schema = json.loads((spec_dir() / "schema" / "node-info.schema.json").read_text())
     jsonschema.validate(info, schema)  # the published schema describes what the node sends

@@ -204,9 +204,11 @@ class Node:
                     "discovery": True,
                     "sync": True,
                     "liveness": liveness.enabled,  # [DSC-LIV-007]
+                    "federation": bool(self._peers),  # [DSC-FWD-028]
                 },
                 "audit": audit.info(),
                 "liveness": liveness.info(),
+                "federation": {"peers": [peer.aic for peer in self._peers]},
                 "methods": sorted(
                     {*self._methods, ENROLL, ISSUE_TOKEN, RENEW, REVOKE, REVOCATION_LIST}
                     | {PING, HELLO, AUTHENTICATE}
