@@ -29,7 +29,7 @@ from aip.client.session import Session
 from aip.discovery import forwarding as fw
 from aip.discovery.acs import verify_acs
 from aip.errors import AipError, Code, IntegrityError
-from aip.identity.certificates import Usage, certificate_pem
+from aip.identity.certificates import Usage, certificate_pem, load_certificates
 from aip.identity.keys import SigningKey
 from aip.jsonrpc import Caller
 from aip.node import Node
@@ -303,6 +303,35 @@ async def test_a_peer_root_admits_that_peer_node_only(mesh: dict[str, Domain]) -
         own = await _client(b)
         async with own:
             assert (await own.call("dsp.info", {}))["types"] == ["acs"]
+
+
+async def test_a_peer_domains_revocations_are_honoured(mesh: dict[str, Domain]) -> None:
+    """[DSC-FWD-029] a node takes its peers' revocation lists, verified under each peer's root,
+    and refuses a peer node whose certificate its own domain revoked."""
+    a, b, c = mesh["a"], mesh["b"], mesh["c"]
+    revocations = a.node.federation.revocations
+    async with asyncio.timeout(WAIT):
+        assert await revocations.refresh() == {b.aic: True, c.aic: True}
+        dialing = b.node.federation.identity_for(b.node.federation.peers[a.aic])
+        serial = load_certificates(dialing.certificates[0])[0].serial_number
+        assert not revocations.revoked(serial)
+        async with await _as_node(b, a) as session:  # B's node is admitted
+            assert (await session.call("node.info"))["nodeAic"] == a.aic
+        # B's operator revokes the certificate B's node dials with
+        b.node.enrollment.revoke({"serial": str(serial), "reason": 1},
+                                 Caller(aic=b.node.operator_aic))  # fmt: skip
+        async with await _as_node(b, a) as session:  # A has not seen B's new list yet
+            assert (await session.call("node.info"))["nodeAic"] == a.aic
+        assert await revocations.refresh() == {b.aic: True, c.aic: True}
+        assert revocations.revoked(serial)
+        refused = await _refused(_as_node(b, a))
+        assert refused.code == Code.CERTIFICATE_REVOKED
+        # C's list does not speak for B's certificates, nor B's for C's node
+        async with await _as_node(c, a) as session:
+            assert (await session.call("node.info"))["nodeAic"] == a.aic
+        fresh = revocations.fresh_list(b.aic)
+        assert fresh is not None
+        assert serial in fresh.entries
 
 
 async def test_down_slow_and_redirecting_peers_cost_only_their_route(

@@ -208,11 +208,14 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.client.audit",
             "aip.node.discovery",
             "aip.node.federation",
+            "aip.node.peer_revocation",
             "aip.node.sync",
             "aip.node.audit",
             "aip.node.audit_events",
             "aip.node.liveness",
             "aip.client.heartbeat",
+            "aip.client.partner",
+            "aip.client.leader",
         }
     ),
 )

@@ -103,6 +103,7 @@ from aip.identity.chain import validate_chain
 from aip.identity.keys import SigningKey, VerifyKey
 from aip.jsonrpc import Caller, Handler
 from aip.node.datadir import DataDir
+from aip.node.peer_revocation import PeerRevocations
 from aip.transport.link import ConnectionLost
 
 __all__ = [
@@ -117,6 +118,7 @@ __all__ = [
 logger = logging.getLogger("aip.node.federation")
 
 KEY_TTL_SECONDS = 3600.0  # how long a fetched or proven peer key stays pinned
+_UNTRACKED = -1  # the certificate serial of a key pinned from a caller (never listed)
 PEER_METHODS = frozenset({"adp.discover", "node.info", "node.ping"})  # for peer node sessions
 _CLIENT_CERT = Path("certs") / "node-client.pem"
 
@@ -269,7 +271,9 @@ class Federation:
         self._chain = list(client_chain)
         self._sessions: dict[str, Session] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._keys: dict[str, tuple[VerifyKey, float]] = {}
+        self._keys: dict[str, tuple[VerifyKey, float, int]] = {}  # key, until, cert serial
+        # The peers' revocation lists [DSC-FWD-029]: refused sessions, unpinned keys.
+        self.revocations = PeerRevocations(self.peers, self._session)
 
     # --- facts for the listener ----------------------------------------------------------------
 
@@ -335,7 +339,9 @@ class Federation:
             if aic not in self.peers:  # only configured peers are pinned [DSC-FWD-013]
                 return None
             if aic == caller.aic and caller.key is not None:
-                self._remember(aic, caller.key)  # proven just now, under the peer's root
+                # proven just now, under the peer's root and not on its list; the session's
+                # certificate serial is not at hand, so this key is not unpinned by a later list
+                self._remember(aic, caller.key, _UNTRACKED)
                 return caller.key
             key = self._known(aic)
             if key is None:
@@ -394,17 +400,28 @@ class Federation:
             if session is not None and session.is_open:
                 return session
             session = await connect(peer.url, self.identity_for(peer), peer.aic, timeout=timeout)
-            self._sessions[peer.aic] = session
             assert session.server is not None  # connect proved it
-            self._remember(peer.aic, session.server.key)
+            if self.revocations.revoked(session.server.serial):  # [DSC-FWD-029]
+                await session.close()
+                raise AipError(Code.CERTIFICATE_REVOKED, "the peer's certificate is revoked")
+            self._sessions[peer.aic] = session
+            self._remember(peer.aic, session.server.key, session.server.serial)
             return session
 
-    def _remember(self, aic: str, key: VerifyKey) -> None:
-        self._keys[aic] = (key, time.monotonic() + KEY_TTL_SECONDS)
+    def _remember(self, aic: str, key: VerifyKey, serial: int) -> None:
+        self._keys[aic] = (key, time.monotonic() + KEY_TTL_SECONDS, serial)
 
     def _known(self, aic: str) -> VerifyKey | None:
+        """The key pinned for ``aic``, unless expired or its certificate is now listed by the
+        peer [DSC-FWD-029] (then the session it came from is dropped too)."""
         held = self._keys.get(aic)
         if held is None or held[1] < time.monotonic():
+            return None
+        if self.revocations.revoked(held[2]):
+            del self._keys[aic]
+            session = self._sessions.pop(aic, None)
+            if session is not None:
+                asyncio.get_running_loop().create_task(session.close())
             return None
         return held[0]
 
@@ -423,15 +440,18 @@ class Federation:
                     info = await session.call("node.info", timeout=timeout)
             chain = load_certificates(str(info["nodeCertificate"]))
             agent = validate_chain(
-                chain[0], chain[1:], [peer.root], now=datetime.now(UTC), usage=Usage.SERVER
+                chain[0], chain[1:], [peer.root], now=datetime.now(UTC), usage=Usage.SERVER,
+                revocation=self.revocations.fresh_list(peer.aic),  # [DSC-FWD-029]
             )
         except (AipError, OSError, TimeoutError, KeyError, TypeError, IndexError) as exc:
             logger.info("no key for peer %s: %r", peer.aic, exc)
             return
-        if agent.aic == peer.aic:
-            self._remember(peer.aic, agent.key)
+        if agent.aic == peer.aic and not self.revocations.revoked(agent.serial):
+            self._remember(peer.aic, agent.key, agent.serial)
 
     async def close(self) -> None:
-        """Close every session to a peer (each bounded by the closing handshake's timeout)."""
+        """Stop refreshing revocation lists; close every session to a peer (each bounded by
+        the closing handshake's timeout)."""
+        await self.revocations.close()
         sessions, self._sessions = list(self._sessions.values()), {}
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)

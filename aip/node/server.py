@@ -49,6 +49,7 @@ from aip.node.federation import Federation, Peer, ensure_node_client, guard_meth
 from aip.node.liveness import METHODS as LIVENESS_METHODS
 from aip.node.liveness import LivenessDesk, check_stale_after
 from aip.node.operator import ensure_operator
+from aip.node.peer_revocation import DEFAULT_INTERVAL as PEER_REVOCATION_INTERVAL
 from aip.node.sync import METHODS as SYNC_METHODS
 from aip.node.sync import SyncDesk
 from aip.sessions.binding import SignedMethod, message_ids
@@ -80,9 +81,11 @@ class Node:
     serves ``wss://`` in mTLS mode (spec Part 7 §7.4) with the node's serverAuth certificate.
     ``peers`` are the federation peers discovery forwards to, in preference order (see
     :mod:`aip.node.federation`); they need the in-band handshake, so not with ``tls``
-    (``ValueError``).  ``stale_after`` (seconds, 0 for off) turns liveness on: discovery then
-    lists an entity only while it shows signs of life (spec Part 8 §8.9); ``liveness_clock`` is
-    the time liveness reads (default: the wall clock; tests pass their own).
+    (``ValueError``); their revocation lists are fetched at start and every
+    ``peer_revocation_interval`` seconds.  ``stale_after`` (seconds, 0 for off) turns liveness
+    on: discovery then lists an entity only while it shows signs of life (spec Part 8 §8.9);
+    ``liveness_clock`` is the time liveness reads (default: the wall clock; tests pass their
+    own).
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class Node:
         peers: Sequence[Peer] = (),
         stale_after: float = 0.0,
         liveness_clock: Callable[[], datetime] | None = None,
+        peer_revocation_interval: float = PEER_REVOCATION_INTERVAL,
     ) -> None:
         if tls and peers:
             raise ValueError("federation peers need the in-band handshake, not mTLS mode")
@@ -129,6 +133,7 @@ class Node:
         self._feed: SqliteFeed | None = None
         self._sync: SyncDesk | None = None
         self._peers = list(peers)
+        self._peer_revocation_interval = peer_revocation_interval
         self._federation: Federation | None = None
         self._stale_after = check_stale_after(stale_after)  # [DSC-LIV-006] 0: off
         self._liveness_clock = liveness_clock or _now
@@ -295,8 +300,10 @@ class Node:
         if self._peers:
             chain = await asyncio.to_thread(ensure_node_client, data, _now())
         identity = data.identity
-        return Federation(self._peers, own_aic=str(identity.aic), key=identity.key,
-                          client_chain=chain)  # fmt: skip
+        federation = Federation(self._peers, own_aic=str(identity.aic), key=identity.key,
+                                client_chain=chain)  # fmt: skip
+        federation.revocations.start(self._peer_revocation_interval)  # [DSC-FWD-029]
+        return federation
 
     async def stop(self) -> None:
         """Close every connection (status 1001), stop listening, close the data directory."""
@@ -383,8 +390,11 @@ class Node:
     # --- methods -----------------------------------------------------------------------------
 
     def _is_revoked(self, serial: int) -> bool:
-        """Live revocation status from the node's own CA [SES-PRF-003]."""
-        return self._data is not None and serial in self._data.identity.ca.state.revoked
+        """Live revocation status from the node's own CA [SES-PRF-003], and from the peers'
+        latest revocation lists [DSC-FWD-029]."""
+        if self._data is not None and serial in self._data.identity.ca.state.revoked:
+            return True
+        return self._federation is not None and self._federation.revocations.revoked(serial)
 
     def _node_info(self, params: dict[str, Any], _caller: Caller) -> dict[str, Any]:
         """``node.info``: who this node is and what it enforces [ARC-NODE-001]."""
