@@ -4,7 +4,8 @@ What is measured (one process, the node's registry service over its SQLite file,
 
 * ``register`` — entity registrations per second: ``atr.derive`` of 100 approved ontologies,
   64 in flight (group commit), each a full ACS checked, signed by the registry, indexed
-  (facts and full text), put on the change feed and audited, durable before it returns.
+  (facts and full text), put on the change feed and audited, with its enrollment token issued
+  by the node's CA, all durable before it returns.
 * ``explicit`` — p50/p99 of natural-language queries (2-3 words from the skill vocabulary).
 * ``filtered`` — p50/p99 of filtered queries (country and tag conditions).
 * ``sqlite.*`` — the bare SQLite queries underneath (the first 10 holders of one fact, by
@@ -38,7 +39,10 @@ from aip.discovery.service import Registry
 from aip.discovery.store import RegistryStore
 from aip.identity.aic import make_aic
 from aip.identity.keys import SigningKey
+from aip.node.atr import Enrollment
 from aip.node.audit import AuditDesk
+from aip.node.datadir import DataDir
+from aip.node.discovery import TokenBatch
 
 KEY = SigningKey(bytes(range(32)))
 SALT = bytes(range(16))
@@ -145,6 +149,8 @@ def _ms(values: list[float]) -> tuple[float, float]:
 async def run(agents: int, distinct: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        data = DataDir.open(root / "node")  # the node's CA: each entity's enrollment token
+        tokens = TokenBatch(Enrollment(data, OPERATOR).issue_tokens)
         audit = await AuditDesk.open(
             root / "audit.sqlite3",
             domain="bench.test",
@@ -161,7 +167,7 @@ async def run(agents: int, distinct: bool = False) -> dict[str, float]:
             salt=SALT,
             operator=OPERATOR,
             emit=audit.emit,
-            token_for=lambda aic: "token",
+            token_for=tokens.token_for,
         )
         try:
             ontologies = []
@@ -188,6 +194,7 @@ async def run(agents: int, distinct: bool = False) -> dict[str, float]:
         finally:
             await registry.close()
             await audit.close()
+            data.close()
     return figures
 
 

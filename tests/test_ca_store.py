@@ -27,6 +27,7 @@ from aip.jsonrpc import Caller
 from aip.node.atr import Enrollment
 from aip.node.ca_store import read_ca_state
 from aip.node.datadir import DataDir, DataDirError
+from aip.node.discovery import TokenBatch
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -407,3 +408,46 @@ async def test_kill_9_loses_no_acknowledged_token(tmp_path: Path) -> None:
         with pytest.raises(AipError) as info:
             desk.enroll({"token": token, "csr": other, "usages": ["clientAuth"]}, OPERATOR)
         assert info.value.code is Code.ENROLLMENT_TOKEN_USED
+
+
+def test_tokens_issued_together_are_saved_together_or_not_at_all(data: DataDir) -> None:
+    """Enrollment.issue_tokens (the registry's batch of derived entities): one save for all,
+    and a refused AIC among them leaves no token behind."""
+    desk = _desk(data)
+    state = data.identity.ca.state
+    before = _snapshot(state)
+    with pytest.raises(AipError) as refused:
+        desk.issue_tokens([_aic(60), "not an aic", _aic(61)])
+    assert refused.value.code == Code.AIC_MALFORMED
+    assert _snapshot(state) == before
+    assert not state.changes()
+    tokens = desk.issue_tokens([_aic(60), _aic(61), _aic(62)])
+    assert len(set(tokens)) == 3
+    for n, token in zip((60, 61, 62), tokens, strict=True):
+        csr = build_csr(KEY, _aic(n)).decode("ascii")
+        answer = desk.enroll({"token": token, "csr": csr, "usages": ["clientAuth"]}, OPERATOR)
+        assert answer["certificates"]["clientAuth"]
+
+
+async def test_a_token_batch_shares_one_save_per_loop_turn(data: DataDir) -> None:
+    """TokenBatch: concurrent requests in one turn of the event loop become one call of the
+    issuer; a refused batch fails every request in it, and the next batch is unaffected."""
+    desk = _desk(data)
+    calls: list[list[str]] = []
+
+    def issue(aics: list[str]) -> list[str]:
+        calls.append(list(aics))
+        return desk.issue_tokens(aics)
+
+    batch = TokenBatch(issue)
+    async with asyncio.timeout(10):
+        tokens = await asyncio.gather(*(batch.token_for(_aic(n)) for n in range(70, 75)))
+        assert calls == [[_aic(n) for n in range(70, 75)]]
+        assert len(set(tokens)) == 5
+        failed = await asyncio.gather(
+            batch.token_for(_aic(80)), batch.token_for("bad"), return_exceptions=True
+        )
+        assert [type(f) for f in failed] == [type(failed[1])] * 2
+        assert isinstance(failed[1], AipError)
+        assert failed[1].code == Code.AIC_MALFORMED
+        assert await batch.token_for(_aic(81))

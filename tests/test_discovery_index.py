@@ -25,6 +25,10 @@ _SALT = bytes(16)
 _NODE = make_aic(version="1", registry="1", provider="1", ontology="1", entity="1", salt=_SALT)
 
 
+async def _token(aic: str) -> str:
+    return "t"
+
+
 def _answer(
     docs: list[dict[str, Any]],
     flt: dict[str, Any],
@@ -47,7 +51,7 @@ def _answer(
         store.write(fill)
         registry = Registry(
             store, node_aic=_NODE, key=SigningKey(bytes(32)), salt=_SALT, operator="op",
-            emit=lambda **_: None, token_for=lambda aic: "t",
+            emit=lambda **_: None, token_for=_token,
         )  # fmt: skip
         try:
             answer = registry.discover(
@@ -110,7 +114,7 @@ def test_trending_pages_past_entities_that_may_not_be_listed(
         store.write(fill)
         registry = Registry(
             store, node_aic=_NODE, key=SigningKey(bytes(32)), salt=_SALT, operator="op",
-            emit=lambda **_: None, token_for=lambda aic: "t", alive=alive.__contains__,
+            emit=lambda **_: None, token_for=_token, alive=alive.__contains__,
         )  # fmt: skip
         try:
             answer = registry.discover(read_request({"type": "trending", "limit": limit}))

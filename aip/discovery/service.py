@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,7 +58,7 @@ class Registry:
         salt: bytes,
         operator: str,
         emit: Emit,
-        token_for: Callable[[str], str],
+        token_for: Callable[[str], Awaitable[str]],
         dev_mode: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         alive: Callable[[str], bool] | None = None,
@@ -350,7 +350,7 @@ class Registry:
 
         await self._write(job, alone=False)
         self._audit("entity.derive", caller, {"type": "agent", "id": aic})
-        return {"aic": aic, "document": signed, "token": self._token_for(aic)}
+        return {"aic": aic, "document": signed, "token": await self._token_for(aic)}
 
     def _docs(self, aics: list[str]) -> dict[str, dict[str, Any]]:
         """Published documents by AIC, parsed once and kept (until republished)."""

@@ -157,11 +157,20 @@ class Enrollment:
 
         Raises :class:`~aip.errors.AicError` for a bad AIC, ``OSError`` if it cannot be saved.
         """
-        secret = secrets.token_bytes(32)
-        token: str = self._commit(
-            lambda: self._data.identity.ca.issue_token(aic, secret, self._clock(), ttl)
+        return self.issue_tokens([aic], ttl)[0]
+
+    def issue_tokens(self, aics: Sequence[str], ttl: timedelta = DEFAULT_TOKEN_TTL) -> list[str]:
+        """One-time enrollment tokens for ``aics``, persisted together (one durable save):
+        all of them or, if one AIC is bad or the save fails, none.  Raises as
+        :meth:`issue_token`."""
+        ca, now = self._data.identity.ca, self._clock()
+        for aic in aics:  # every AIC first, so that a bad one refuses the batch unchanged
+            parse_aic(aic)
+        drawn = [(aic, secrets.token_bytes(32)) for aic in aics]
+        tokens: list[str] = self._commit(
+            lambda: [ca.issue_token(aic, secret, now, ttl) for aic, secret in drawn]
         )
-        return token
+        return tokens
 
     def issue_token_call(self, params: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """``atr.issueToken {aic, ttlSeconds?}`` (operator sessions only): a fresh token."""

@@ -44,7 +44,7 @@ from aip.node.audit_events import audited
 from aip.node.datadir import DataDir, NodeIdentity
 from aip.node.discovery import METHODS as REGISTRY_METHODS
 from aip.node.discovery import PUBLIC as REGISTRY_PUBLIC
-from aip.node.discovery import RegistryMethods, open_registry
+from aip.node.discovery import RegistryMethods, TokenBatch, open_registry
 from aip.node.federation import Federation, Peer, ensure_node_client, guard_methods
 from aip.node.liveness import METHODS as LIVENESS_METHODS
 from aip.node.liveness import LivenessDesk, check_stale_after
@@ -245,7 +245,7 @@ class Node:
                 salt=salt,
                 operator=self.operator_aic,
                 emit=audit.emit,
-                token_for=self.enrollment.issue_token,
+                token_for=TokenBatch(self.enrollment.issue_tokens).token_for,
                 dev_mode=self.dev_mode,
                 clock=_now,
                 alive=liveness.predicate,
