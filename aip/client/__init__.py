@@ -7,25 +7,36 @@ serves methods to authenticated peers;
 :class:`~aip.client.reconnect.ReconnectingSession` reconnects with backoff after a drop;
 :class:`~aip.client.audit.AuditTrail` records the agent's audit events in its node's log and
 proves them included (spec Part 11); :func:`~aip.client.heartbeat.heartbeat` keeps the agent
-listed by a node that filters discovery by liveness (spec Part 8 §8.9).
+listed by a node that filters discovery by liveness (spec Part 8 §8.9);
+:class:`~aip.client.partner.Partner` does tasks with its skills and
+:class:`~aip.client.leader.Leader` starts and steers them over ``aip.rpc`` (spec Part 9 §9.4).
 """
 
 from aip.client.agent import Agent
 from aip.client.audit import AuditTrail, Receipt
 from aip.client.enrollment import enroll
 from aip.client.heartbeat import heartbeat
+from aip.client.leader import Leader, TaskReport
+from aip.client.partner import Ask, Fail, Partner, Submit, Work
 from aip.client.reconnect import ReconnectingSession, backoff_delays
 from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session, connect
 
 __all__ = [
     "Agent",
     "AgentIdentity",
+    "Ask",
     "AuditTrail",
     "ConnectionLost",
     "Enrolled",
+    "Fail",
+    "Leader",
+    "Partner",
     "Receipt",
     "ReconnectingSession",
     "Session",
+    "Submit",
+    "TaskReport",
+    "Work",
     "backoff_delays",
     "connect",
     "enroll",
