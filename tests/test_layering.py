@@ -215,6 +215,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "aip.node.liveness",
             "aip.client.heartbeat",
             "aip.client.partner",
+            "aip.client.streams",
             "aip.client.leader",
         }
     ),

@@ -9,7 +9,9 @@ serves methods to authenticated peers;
 proves them included (spec Part 11); :func:`~aip.client.heartbeat.heartbeat` keeps the agent
 listed by a node that filters discovery by liveness (spec Part 8 §8.9);
 :class:`~aip.client.partner.Partner` does tasks with its skills and
-:class:`~aip.client.leader.Leader` starts and steers them over ``aip.rpc`` (spec Part 9 §9.4).
+:class:`~aip.client.leader.Leader` starts and steers them over ``aip.rpc`` (spec Part 9 §9.4);
+:class:`~aip.client.streams.Streams` and :class:`~aip.client.streams.EventInbox` add
+``aip.stream`` with resume (§9.4.2).
 """
 
 from aip.client.agent import Agent
@@ -20,6 +22,7 @@ from aip.client.leader import Leader, TaskReport
 from aip.client.partner import Ask, Fail, Partner, Submit, Work
 from aip.client.reconnect import ReconnectingSession, backoff_delays
 from aip.client.session import AgentIdentity, ConnectionLost, Enrolled, Session, connect
+from aip.client.streams import EventInbox, StreamEvent, Streams
 
 __all__ = [
     "Agent",
@@ -28,12 +31,15 @@ __all__ = [
     "AuditTrail",
     "ConnectionLost",
     "Enrolled",
+    "EventInbox",
     "Fail",
     "Leader",
     "Partner",
     "Receipt",
     "ReconnectingSession",
     "Session",
+    "StreamEvent",
+    "Streams",
     "Submit",
     "TaskReport",
     "Work",

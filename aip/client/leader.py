@@ -26,6 +26,7 @@ from typing import Any
 
 from aip.client.partner import RPC
 from aip.client.session import AgentIdentity, Session
+from aip.client.streams import STREAM, EventInbox, EventStream
 from aip.errors import Code, InteractionError
 from aip.identity.keys import VerifyKey
 from aip.interaction.messages import check_message, sign_message, task_command
@@ -115,10 +116,14 @@ class Leader:
         clock: Callable[[], datetime] | None = None,
         ids: Callable[[], str] | None = None,
         timeout: float = 10.0,
+        inbox: EventInbox | None = None,
     ) -> None:
+        """``inbox`` receives stream events: the session must serve its ``methods``
+        (``connect(..., methods=inbox.methods)``) for :meth:`stream` and :meth:`resume`."""
         if session.server is None or session.aic != identity.aic:
             raise ValueError("a Leader needs a session authenticated as its identity")
         self.session = session
+        self.inbox = inbox
         self._identity = identity
         self._clock = clock or (lambda: datetime.now(UTC))
         self._ids = ids or message_ids(secrets.token_hex(8))
@@ -179,6 +184,46 @@ class Leader:
         }
         return await self.send("get", task_id, params=params)
 
+    async def stream(
+        self,
+        *data_items: DataItem,
+        skill: str | None = None,
+        task_id: str | None = None,
+        timeout_ms: int | None = None,
+        max_products_bytes: int | None = None,
+    ) -> EventStream:
+        """Start a task with ``aip.stream`` [MSG-STR-001]: return its events, checked and in
+        order, each once; ``stream.report`` is the Partner's answer to the start."""
+        params = {"skill": skill, "timeout": timeout_ms, "maxProductsBytes": max_products_bytes}
+        kept = {k: v for k, v in params.items() if v is not None}
+        task_id = task_id or str(uuid.uuid4())
+        track = self._inbox().track(self.partner, task_id)
+        report = await self.send("start", task_id, params=kept or None,
+                                 data_items=_items(data_items), method=STREAM)
+        return EventStream(report, track)
+
+    async def resume(
+        self, task_id: str, last_event_seq: int | None = None, *, session: Session | None = None
+    ) -> EventStream:
+        """Send ``re-stream`` with ``lastEventSeq`` (the last event accepted when None) on
+        ``session`` (a new one after a drop; it becomes the Leader's) [MSG-STR-005]: the
+        events after it follow, repeats dropped [MSG-STR-008].  -32004 once they are gone."""
+        if session is not None:
+            if session.server is None or session.aic != self._identity.aic:
+                raise ValueError("a Leader needs a session authenticated as its identity")
+            self.session = session
+        inbox = self._inbox()
+        last = inbox.last_seq(self.partner, task_id) if last_event_seq is None else last_event_seq
+        track = inbox.track(self.partner, task_id)
+        report = await self.send("re-stream", task_id, params={"lastEventSeq": last},
+                                 method=STREAM)
+        return EventStream(report, track)
+
+    def _inbox(self) -> EventInbox:
+        if self.inbox is None:
+            raise RuntimeError("streams need a Leader with an inbox its session serves")
+        return self.inbox
+
     async def send(
         self,
         command: str,
@@ -187,6 +232,7 @@ class Leader:
         params: Mapping[str, Any] | None = None,
         data_items: Sequence[Mapping[str, Any]] | None = None,
         session_id: str | None = None,
+        method: str = RPC,
     ) -> TaskReport:
         """Sign and send one task command; return the checked report.  Raises the Partner's
         refusal as :class:`~aip.errors.AipError`, -32006 or a Part 3 code for a bad result,
@@ -202,7 +248,7 @@ class Leader:
             session_id=session_id,
         )
         signed = sign_message(unsigned, self._identity.key, aic=self._identity.aic)
-        reply = await self.session.call(RPC, {"message": signed}, timeout=self._timeout)
+        reply = await self.session.call(method, {"message": signed}, timeout=self._timeout)
         server = self.session.server
         assert server is not None
         report = check_result(

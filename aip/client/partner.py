@@ -40,7 +40,10 @@ from aip.interaction.tasks import Effect, Input, State
 from aip.jsonrpc import Caller
 from aip.sessions.binding import message_ids, open_message
 
-__all__ = ["RPC", "Ask", "Fail", "Outcome", "Partner", "SkillHandler", "Submit", "Work"]
+__all__ = [
+    "RPC", "Ask", "Chunk", "Emitter", "Fail", "Outcome", "Partner", "SkillHandler", "Submit",
+    "Watcher", "Work",
+]
 
 RPC = "aip.rpc"  # the method of the synchronous style [MSG-RPC-001]
 
@@ -56,6 +59,17 @@ class Work:
     data_items: list[dict[str, Any]]
     products: list[dict[str, Any]] = field(default_factory=list)  # held so far
     first: bool = True  # the delivery of the start (False for a continue)
+    emitter: Emitter | None = field(default=None, repr=False, compare=False)
+
+    async def emit(
+        self, product: Mapping[str, Any], *, append: bool = False, last_chunk: bool = False
+    ) -> None:
+        """Add ``product`` to the task while working (``append``: its data items extend the
+        held product with its id) and, on a stream, send it as a ``product-chunk``
+        [MSG-STR-004].  Raises INVALID_AGENT_RESPONSE when the task table refuses it."""
+        if self.emitter is None:
+            raise RuntimeError("this work cannot emit products")
+        await self.emitter(product, append, last_chunk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +96,12 @@ class Fail:
 
 
 Outcome: TypeAlias = Submit | Ask | Fail
+Emitter: TypeAlias = Callable[[Mapping[str, Any], bool, bool], Awaitable[None]]
+Chunk: TypeAlias = tuple[dict[str, Any], bool, bool]  # (product, append, lastChunk)
+Watcher: TypeAlias = Callable[[TaskKey, Chunk | None], Awaitable[None] | None]
+"""Told of every change to a task the Partner makes: after each change of state (None), and
+with the chunk for every product the work emits; for a chunk it may return what the work
+awaits before it goes on (a stream holding it back until its events are sent)."""
 SkillHandler: TypeAlias = Callable[
     [Work], Outcome | Sequence[Mapping[str, Any]] | Awaitable[Outcome | Sequence[Mapping[str, Any]]]
 ]
@@ -113,6 +133,7 @@ class Partner:
         self._ids = ids or message_ids(secrets.token_hex(8))
         self._default_timeout_ms = default_timeout_ms
         self._running: dict[TaskKey, asyncio.Task[None]] = {}
+        self.watcher: Watcher | None = None  # set by aip.client.streams.Streams
         agent.method(RPC)(self.rpc)
 
     @property
@@ -142,22 +163,33 @@ class Partner:
         Part 3), -33901 for a message that is not a task command, and the table's refusals.
         """
         command = open_message(params, caller)  # as @agent.signed: [SES-BND-004]
+        key = await self.apply(command, wait=True)
+        return self.answer(key, command)
+
+    async def apply(self, command: dict[str, Any], *, wait: bool) -> TaskKey:
+        """Apply an opened ``command`` to the book and set off the work it calls for; with
+        ``wait``, return only once that work has taken its step.  Raises the table's refusal
+        [MSG-RPC-004]."""
         now = self._clock()
         step = self.book.command(command, partner=self.aic, now=now)  # -33901 for a bad shape
         key = TaskKey(command["senderId"], command["taskId"], self.aic)
         if step.error is not None:  # [MSG-RPC-004]
             raise InteractionError(step.error, f"the task table refuses this {command['command']}")
+        self._changed(key)  # a timeout or the command itself may have moved the task
         if Effect.DECIDE in step.effects:
-            await self._decide(key, command)
+            await self._decide(key, command, wait=wait)
         elif Effect.STOP in step.effects:  # [MSG-RPC-006]
             job = self._running.get(key)
             if job is not None:
                 job.cancel()
         elif Effect.DELIVER in step.effects:
-            await self._deliver(key, command.get("dataItems") or [], first=False)
-        return self._answer(key, command)
+            await self._deliver(key, command.get("dataItems") or [], first=False, wait=wait)
+        return key
 
-    def _answer(self, key: TaskKey, command: dict[str, Any]) -> dict[str, Any]:
+    def _changed(self, key: TaskKey, chunk: Chunk | None = None) -> Awaitable[None] | None:
+        return None if self.watcher is None else self.watcher(key, chunk)
+
+    def answer(self, key: TaskKey, command: dict[str, Any]) -> dict[str, Any]:
         """The signed task result for the task as it stands, naming the command [MSG-RPC-003]."""
         task = self.book.tasks[key]
         result = result_message(task, ident=self._ids(), now=self._clock(), command=command)
@@ -174,7 +206,7 @@ class Partner:
             return next(iter(self._skills))
         return wanted if isinstance(wanted, str) and wanted in self._skills else None
 
-    async def _decide(self, key: TaskKey, start: dict[str, Any]) -> None:
+    async def _decide(self, key: TaskKey, start: dict[str, Any], *, wait: bool) -> None:
         """Accept a start for a known skill and begin it, or reject it [MSG-RPC-005]."""
         skill = self._skill_of(start)
         now = self._clock()
@@ -182,27 +214,45 @@ class Partner:
             self.book.open(start, partner=self.aic, now=now, accept=False,
                            data_items=_reason("unknownSkill"),
                            default_timeout_ms=self._default_timeout_ms)
+            self._changed(key)
             return
         self.book.open(start, partner=self.aic, now=now, accept=True,
                        default_timeout_ms=self._default_timeout_ms)
         self._task_skill[key] = skill
         self.book.step(key, Input.BEGIN, now)  # row 3: synchronous work begins at once
-        await self._deliver(key, start.get("dataItems") or [], first=True)
+        self._changed(key)
+        await self._deliver(key, start.get("dataItems") or [], first=True, wait=wait)
 
-    async def _deliver(self, key: TaskKey, items: list[dict[str, Any]], *, first: bool) -> None:
-        """Run the skill on ``items`` and wait for it; the answer is sent once it is done
-        [MSG-RPC-003].
+    async def _deliver(
+        self, key: TaskKey, items: list[dict[str, Any]], *, first: bool, wait: bool
+    ) -> None:
+        """Run the skill on ``items`` and, with ``wait``, wait for it: the ``aip.rpc`` answer
+        is sent once it is done [MSG-RPC-003]; ``aip.stream`` answers at once [MSG-STR-001].
 
         The work runs as its own task: if the call that started it is dropped, the task still
         moves on (a Leader reads it with ``get``); a ``cancel`` stops it.
         """
         task = self.book.tasks[key]
         skill = self._task_skill[key]
-        work = Work(key.task_id, key.leader, skill, list(items), list(task.products), first)
-        job = asyncio.ensure_future(self._work(key, self._skills[skill], work, len(task.statuses)))
+        seen = len(task.statuses)
+
+        async def emit(product: Mapping[str, Any], append: bool, last_chunk: bool) -> None:
+            held = self.book.tasks.get(key)
+            if held is None or len(held.statuses) != seen:
+                raise InteractionError(Code.INVALID_AGENT_RESPONSE, "the task moved on")
+            step = self.book.produce(key, product, append=append, now=self._clock())
+            if step.transitions:  # over maxProductsBytes: the task failed [MSG-TSK-013]
+                self._changed(key)
+                raise InteractionError(Code.INVALID_AGENT_RESPONSE, "over maxProductsBytes")
+            held_back = self._changed(key, (dict(product), append, last_chunk))
+            await (asyncio.sleep(0) if held_back is None else held_back)
+
+        work = Work(key.task_id, key.leader, skill, list(items), list(task.products), first, emit)
+        job = asyncio.ensure_future(self._work(key, self._skills[skill], work, seen))
         self._running[key] = job
         job.add_done_callback(lambda done: self._finished(key, done))
-        await asyncio.wait({job})
+        if wait:
+            await asyncio.wait({job})
 
     def _finished(self, key: TaskKey, job: asyncio.Task[None]) -> None:
         if self._running.get(key) is job:
@@ -228,6 +278,7 @@ class Partner:
             self._apply(key, outcome, now)
         except AipError:  # the skill answered something the table or the shape refuses
             self.book.step(key, Input.FAIL, now, data_items=_reason("invalidOutcome"))
+        self._changed(key)
 
     def _apply(self, key: TaskKey, outcome: Any, now: datetime) -> None:
         if isinstance(outcome, Submit):
