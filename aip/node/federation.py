@@ -272,6 +272,7 @@ class Federation:
         self._sessions: dict[str, Session] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._keys: dict[str, tuple[VerifyKey, float, int]] = {}  # key, until, cert serial
+        self._closing: set[asyncio.Task[None]] = set()  # sessions dropped for a revocation
         # The peers' revocation lists [DSC-FWD-029]: refused sessions, unpinned keys.
         self.revocations = PeerRevocations(self.peers, self._session)
 
@@ -420,8 +421,10 @@ class Federation:
         if self.revocations.revoked(held[2]):
             del self._keys[aic]
             session = self._sessions.pop(aic, None)
-            if session is not None:
-                asyncio.get_running_loop().create_task(session.close())
+            if session is not None:  # closed in the background; close() waits for it
+                closing = asyncio.get_running_loop().create_task(session.close())
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
             return None
         return held[0]
 
@@ -453,5 +456,7 @@ class Federation:
         """Stop refreshing revocation lists; close every session to a peer (each bounded by
         the closing handshake's timeout)."""
         await self.revocations.close()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
         sessions, self._sessions = list(self._sessions.values()), {}
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
